@@ -10,6 +10,7 @@ import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +22,19 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATION_LOCK_ID = 0x6D61657374726F  # "maestro"
+
+# True while a background job (flusher, config poll) talks to the database; lets tests
+# prove that request handling itself never does.
+background_db_work: ContextVar[bool] = ContextVar("background_db_work", default=False)
+
+
+@contextmanager
+def as_background_work() -> Iterator[None]:
+    token = background_db_work.set(True)
+    try:
+        yield
+    finally:
+        background_db_work.reset(token)
 
 
 def make_engine(url: str) -> Engine:

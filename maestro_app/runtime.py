@@ -1,0 +1,128 @@
+"""Runtime resources of one worker, made in the lifespan and handed to whoever needs them.
+
+    Runtime(settings)          built by the composition root; holds no open resource yet
+      .start()                 migrations, first-start seeding, snapshot, upstream client,
+                               activity flusher, config-version poll
+      .snapshot                the current immutable routing snapshot (swapped atomically)
+      .reload()                rebuild the snapshot now (after an admin write)
+      .stop()                  drain the activity queue, close clients
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from maestro_app.db.engine import as_background_work, make_engine, run_migrations, session_scope
+from maestro_app.domain.balancing import BalancerState
+from maestro_app.domain.snapshot import Snapshot
+from maestro_app.gateway.upstream import Timeouts, UpstreamClient
+from maestro_app.services import bootstrap
+from maestro_app.services.snapshot import build_snapshot, read_config_version
+from maestro_app.settings import Settings
+from maestro_app.stores.activity import ActivityQueue
+
+logger = logging.getLogger(__name__)
+
+CONFIG_POLL_INTERVAL_S = 1.0
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.db_url)
+        self.snapshot = Snapshot()
+        self.balancer = BalancerState()
+        self.upstream = UpstreamClient(
+            timeouts=Timeouts(
+                connect=settings.upstream_connect_timeout_s,
+                read=settings.upstream_read_timeout_s,
+            ),
+            max_connections=settings.upstream_max_connections,
+        )
+        self.activity = ActivityQueue(self.engine)
+        self.started = False
+        self._poll_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Blocking start-up work: schema, first-start seeding, first snapshot."""
+        run_migrations(self.engine, data_dir=self.settings.data_dir)
+        with session_scope(self.engine) as session:
+            bootstrap.seed_first_start(session, settings=self.settings)
+        self.reload()
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.prepare)
+        self.activity.start()
+        self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
+        self.started = True
+        logger.info("runtime started: %d node(s), config version %d",
+                    len(self.snapshot.nodes), self.snapshot.version)
+
+    async def stop(self) -> None:
+        self.started = False
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+        for task in list(self._background):
+            task.cancel()
+        await self.activity.stop()
+        await self.upstream.close()
+        logger.info("runtime stopped")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, *_: Any) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    # -- configuration ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def reload(self) -> Snapshot:
+        with Session(self.engine) as session:
+            snapshot = build_snapshot(session)
+        self.snapshot = snapshot
+        return snapshot
+
+    def spawn(self, coro: Any, *, name: str) -> None:
+        """Run a coroutine in the background, kept referenced until it ends."""
+        task = asyncio.create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _poll_config(self) -> None:
+        """Safety net for writes made by other processes: rebuild when the version moves."""
+        while True:
+            await asyncio.sleep(CONFIG_POLL_INTERVAL_S)
+            try:
+                version = await asyncio.to_thread(self._read_version)
+                if version != self.snapshot.version:
+                    await asyncio.to_thread(self._reload_in_background)
+                    logger.info("config version %d loaded", self.snapshot.version)
+            except Exception:
+                logger.exception("config poll failed")
+
+    def _reload_in_background(self) -> None:
+        with as_background_work():
+            self.reload()
+
+    def _read_version(self) -> int:
+        with as_background_work(), Session(self.engine) as session:
+            return read_config_version(session)
