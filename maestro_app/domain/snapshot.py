@@ -49,6 +49,8 @@ class NodeView:
     health_status: str
     # canonical name -> the node's own spelling, for available models only
     models: dict[str, ModelInfo] = field(default_factory=dict)
+    # Headers every upstream request to this node carries (content type, api key, extras)
+    upstream_headers: dict[str, str] = field(default_factory=dict)
 
     def find_model(self, name: str) -> ModelInfo | None:
         return self.models.get(canonical(name))

@@ -58,6 +58,14 @@ def runtime_settings(session: Session) -> dict[str, object]:
     return values
 
 
+def upstream_headers(node: Node) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    headers.update({str(k): str(v) for k, v in (node.headers or {}).items()})
+    if node.api_key:
+        headers["Authorization"] = f"Bearer {node.api_key}"
+    return headers
+
+
 def build_snapshot(session: Session) -> Snapshot:
     version = read_config_version(session)
     models_by_node: dict[int, dict[str, ModelInfo]] = defaultdict(dict)
@@ -86,6 +94,7 @@ def build_snapshot(session: Session) -> Snapshot:
             is_active=n.is_active,
             health_status=n.health_status,
             models=models_by_node.get(n.id or 0, {}),
+            upstream_headers=upstream_headers(n),
         )
         for n in session.exec(select(Node).order_by(Node.id))
     )

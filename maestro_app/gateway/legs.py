@@ -1,0 +1,192 @@
+"""How one client endpoint reaches one node type: the upstream leg of a request.
+
+    client kind  x  node type  ->  Leg(upstream path, framing, request/answer/stream transforms)
+
+Same dialect: the body goes through with the model renamed (and, on OpenAI streams, usage
+asked for). Other dialect: the providers' bridge translates both ways. The pipeline only
+ever talks to a `Leg`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from maestro_app.providers import bridge
+from maestro_app.providers.ollama import usage_from_ollama
+from maestro_app.providers.openai import usage_from_openai
+from maestro_app.providers.types import Usage
+
+Body = dict[str, Any]
+
+
+class StreamTransform(Protocol):
+    usage: Usage | None
+
+    def feed(self, chunk: Body) -> list[Body]: ...
+
+    def finish(self) -> list[Body]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    path: str
+    framing: str  # "sse" | "ndjson" (upstream stream framing)
+    request: Callable[[Body], Body]
+    answer: Callable[[Body, str], Body]  # (upstream answer, display model) -> client answer
+    stream: Callable[[str, bool], StreamTransform]  # (display model, client asked usage)
+    usage: Callable[[Body], Usage | None]
+
+
+# -- same-dialect pass-through ------------------------------------------------------------
+
+
+class OpenAIPassThrough:
+    """Rename the model; keep usage; drop the usage-only chunk the client did not ask for."""
+
+    __slots__ = ("model", "include_usage", "usage")
+
+    def __init__(self, model: str, include_usage: bool) -> None:
+        self.model = model
+        self.include_usage = include_usage
+        self.usage: Usage | None = None
+
+    def feed(self, chunk: Body) -> list[Body]:
+        if "model" in chunk:
+            chunk["model"] = self.model
+        if chunk.get("usage"):
+            self.usage = usage_from_openai(chunk) or self.usage
+            if not self.include_usage:
+                if not chunk.get("choices"):
+                    return []
+                chunk.pop("usage", None)
+        return [chunk]
+
+    def finish(self) -> list[Body]:
+        return []
+
+
+class OllamaPassThrough:
+    __slots__ = ("model", "usage")
+
+    def __init__(self, model: str, include_usage: bool = True) -> None:
+        self.model = model
+        self.usage: Usage | None = None
+
+    def feed(self, chunk: Body) -> list[Body]:
+        if "model" in chunk:
+            chunk["model"] = self.model
+        if chunk.get("done"):
+            self.usage = usage_from_ollama(chunk) or self.usage
+        return [chunk]
+
+    def finish(self) -> list[Body]:
+        return []
+
+
+def _rename(answer: Body, model: str) -> Body:
+    if "model" in answer:
+        answer["model"] = model
+    return answer
+
+
+def _openai_request(body: Body) -> Body:
+    if body.get("stream"):
+        options = dict(body.get("stream_options") or {})
+        options["include_usage"] = True
+        body["stream_options"] = options
+    return body
+
+
+def _same(body: Body) -> Body:
+    return body
+
+
+def _legacy_to_embed(body: Body) -> Body:
+    out = {k: v for k, v in body.items() if k != "prompt"}
+    out["input"] = body.get("prompt", "")
+    return out
+
+
+def _to_openai_stream(kind: str) -> Callable[[str, bool], StreamTransform]:
+    return lambda model, include_usage: bridge.OllamaChatStreamToOpenAI(
+        model=model, include_usage=include_usage, kind=kind
+    )
+
+
+def _to_ollama_stream(kind: str) -> Callable[[str, bool], StreamTransform]:
+    return lambda model, _include_usage: bridge.OpenAIChatStreamToOllama(model=model, kind=kind)
+
+
+def _no_stream(model: str, include_usage: bool) -> StreamTransform:
+    raise AssertionError("this leg never streams")
+
+
+OPENAI_TO_VLLM = {
+    "chat": Leg("/v1/chat/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai),
+    "completion": Leg("/v1/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai),
+    "embed": Leg("/v1/embeddings", "sse", _same, _rename, _no_stream, usage_from_openai),
+}
+
+OLLAMA_TO_OLLAMA = {
+    "chat": Leg("/api/chat", "ndjson", _same, _rename, OllamaPassThrough, usage_from_ollama),
+    "generate": Leg("/api/generate", "ndjson", _same, _rename, OllamaPassThrough, usage_from_ollama),
+    "embed": Leg("/api/embed", "ndjson", _same, _rename, _no_stream, usage_from_ollama),
+    # Legacy /api/embeddings goes to /api/embed (it reports prompt_eval_count).
+    "embed_legacy": Leg(
+        "/api/embed", "ndjson", _legacy_to_embed,
+        lambda a, m: bridge.ollama_embed_response_to_ollama_legacy(a), _no_stream, usage_from_ollama,
+    ),
+}
+
+OPENAI_TO_OLLAMA = {
+    "chat": Leg(
+        "/api/chat", "ndjson", bridge.openai_chat_to_ollama,
+        lambda a, m: bridge.ollama_chat_response_to_openai(a, model=m),
+        _to_openai_stream("chat"), usage_from_ollama,
+    ),
+    "completion": Leg(
+        "/api/generate", "ndjson", bridge.openai_completions_to_ollama_generate,
+        lambda a, m: bridge.ollama_generate_response_to_openai_completion(a, model=m),
+        _to_openai_stream("completion"), usage_from_ollama,
+    ),
+    "embed": Leg(
+        "/api/embed", "ndjson", bridge.openai_embeddings_to_ollama_embed,
+        lambda a, m: bridge.ollama_embed_response_to_openai(a, model=m), _no_stream, usage_from_ollama,
+    ),
+}
+
+OLLAMA_TO_VLLM = {
+    "chat": Leg(
+        "/v1/chat/completions", "sse", bridge.ollama_chat_to_openai,
+        lambda a, m: bridge.openai_chat_response_to_ollama(a, model=m),
+        _to_ollama_stream("chat"), usage_from_openai,
+    ),
+    "generate": Leg(
+        "/v1/completions", "sse", bridge.ollama_generate_to_openai_completions,
+        lambda a, m: bridge.openai_completion_response_to_ollama_generate(a, model=m),
+        _to_ollama_stream("generate"), usage_from_openai,
+    ),
+    "embed": Leg(
+        "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
+        lambda a, m: bridge.openai_embeddings_response_to_ollama_embed(a, model=m), _no_stream,
+        usage_from_openai,
+    ),
+    "embed_legacy": Leg(
+        "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
+        lambda a, m: bridge.openai_embeddings_response_to_ollama_legacy(a, model=m), _no_stream,
+        usage_from_openai,
+    ),
+}
+
+LEGS: dict[tuple[str, str], dict[str, Leg]] = {
+    ("openai", "vllm"): OPENAI_TO_VLLM,
+    ("openai", "ollama"): OPENAI_TO_OLLAMA,
+    ("ollama", "ollama"): OLLAMA_TO_OLLAMA,
+    ("ollama", "vllm"): OLLAMA_TO_VLLM,
+}
+
+
+def leg_for(dialect: str, kind: str, node_type: str) -> Leg:
+    return LEGS[(dialect, "vllm" if node_type != "ollama" else "ollama")][kind]

@@ -1,0 +1,372 @@
+"""The hot path, top to bottom.
+
+    authenticate -> read body -> resolve route (prefix, group, mapping, allowlist) ->
+    for each attempt: send upstream (failover before the first byte) ->
+    relay (rename, bridge, tap usage) -> enqueue one activity record
+
+Reads only the in-memory snapshot; never queries the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from maestro_app.db.models import utcnow
+from maestro_app.domain.errors import (
+    BadRequest,
+    GatewayError,
+    UpstreamFailed,
+    UpstreamTimeout,
+)
+from maestro_app.domain.routing import Attempt, Route, resolve
+from maestro_app.domain.snapshot import UserView
+from maestro_app.domain.source import detect_source
+from maestro_app.gateway.auth import Authenticator
+from maestro_app.gateway.body import REQUIRED, check_fields, parse_object, read_limited
+from maestro_app.gateway.legs import Leg, leg_for
+from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, relay_stream
+from maestro_app.gateway.upstream import (
+    UpstreamError,
+    UpstreamResponse,
+    UpstreamTimeoutError,
+)
+from maestro_app.providers.openai import images_in_openai_messages
+from maestro_app.providers.ollama import images_in_ollama_request
+from maestro_app.providers.types import Usage
+from maestro_app.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+MEDIA_TYPES = {"openai": "text/event-stream", "ollama": "application/x-ndjson"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    path: str
+    dialect: str  # "openai" | "ollama"
+    kind: str  # chat | completion | generate | embed | embed_legacy
+    stream_default: bool
+
+    @property
+    def streams(self) -> bool:
+        return self.kind not in ("embed", "embed_legacy")
+
+
+@dataclass(slots=True)
+class Call:
+    """What the activity record of one request will say."""
+
+    request_id: str
+    started: float
+    endpoint: str
+    source: str
+    stream: bool
+    user: UserView | None = None
+    model: str | None = None
+    real_model: str | None = None
+    node_id: int | None = None
+    node_name: str | None = None
+    prompt_chars: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ClientGone(Exception):
+    """The client disconnected while a non-streamed answer was pending."""
+
+
+class Gateway:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        settings = runtime.settings
+        self.auth = Authenticator(
+            jwt_secret=settings.jwt_secret_key or "", admin_token=settings.admin_token
+        )
+
+    # -- entry point ----------------------------------------------------------------------
+
+    async def handle(self, request: Request, ep: Endpoint) -> Response:
+        started = time.perf_counter()
+        snapshot = self.rt.snapshot
+        user = self.auth.user(request.headers.get("authorization"), snapshot)
+        raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
+        body = parse_object(raw)
+        check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
+        stream = ep.streams and bool(body.get("stream", ep.stream_default))
+        call = Call(
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            started=started,
+            endpoint=ep.path,
+            source=detect_source(request.headers, dialect=ep.dialect),
+            stream=stream,
+            user=user,
+            model=body["model"],
+            prompt_chars=len(raw),
+        )
+        try:
+            route = resolve(
+                snapshot, body["model"], user=user, state=self.rt.balancer, needs=needs_of(body, ep)
+            )
+            return await self.forward(request, ep, call, route, body, stream)
+        except GatewayError as err:
+            self.record(call, status=err.status, error=err.message)
+            raise
+
+    # -- sending with failover -----------------------------------------------------------
+
+    async def forward(
+        self, request: Request, ep: Endpoint, call: Call, route: Route, body: dict[str, Any], stream: bool
+    ) -> Response:
+        client_usage = ep.dialect == "ollama" or bool(
+            (body.get("stream_options") or {}).get("include_usage")
+        )
+        cooldown = float(self.rt.snapshot.setting("node_cooldown_s"))
+        failures: list[str] = []
+        timed_out = False
+        for attempt in route.attempts:
+            node = attempt.node
+            leg = leg_for(ep.dialect, ep.kind, node.node_type)
+            call.real_model, call.node_id, call.node_name = attempt.real_model, node.id, node.name
+            try:
+                payload = orjson.dumps(leg.request(dict(body, model=attempt.real_model)))
+            except (TypeError, ValueError) as exc:
+                raise BadRequest(f"Request cannot be translated for this node: {exc}") from None
+            self.rt.balancer.start(node.id)
+            try:
+                resp = await self.rt.upstream.send(
+                    "POST", node.base_url + leg.path, body=payload, headers=node.upstream_headers
+                )
+            except UpstreamError as exc:
+                self.rt.balancer.finish(node.id)
+                self.rt.balancer.cool_down(node.id, cooldown)
+                timed_out = isinstance(exc, UpstreamTimeoutError)
+                failures.append(f"{node.name}: {exc}")
+                logger.warning("node %s failed before answering: %s", node.name, exc)
+                continue
+            if resp.status in RETRYABLE_STATUS:
+                detail = await _error_detail(resp)
+                resp.close()
+                self.rt.balancer.finish(node.id)
+                if resp.status >= 500:
+                    self.rt.balancer.cool_down(node.id, cooldown)
+                timed_out = resp.status in (408, 504)
+                failures.append(f"{node.name}: HTTP {resp.status} {detail}")
+                continue
+            if resp.status >= 400:
+                return await self._relay_error(call, ep, attempt, resp)
+            if stream:
+                streamed = await self._start_stream(request, ep, call, attempt, leg, resp, client_usage)
+                if streamed is not None:
+                    return streamed
+            else:
+                answered = await self._answer(request, ep, call, attempt, leg, resp)
+                if answered is not None:
+                    return answered
+            self.rt.balancer.cool_down(node.id, cooldown)
+            failures.append(f"{node.name}: {call.extra.pop('failure', 'answer broke off')}")
+        summary = "; ".join(failures[-3:]) or "no node answered"
+        if timed_out:
+            raise UpstreamTimeout(f"Upstream timed out for model '{route.requested}' ({summary})")
+        raise UpstreamFailed(
+            f"All {len(route.attempts)} node(s) failed for model '{route.requested}' ({summary})"
+        )
+
+    async def _start_stream(
+        self, request: Request, ep: Endpoint, call: Call, attempt: Attempt, leg: Leg,
+        resp: UpstreamResponse, client_usage: bool,
+    ) -> Response | None:
+        """Read the first chunk (still fail-over-able), then hand the rest to the relay."""
+        chunks = resp.iter_chunks().__aiter__()
+        try:
+            first = await _unless_disconnected(request, chunks.__anext__())
+        except StopAsyncIteration:
+            first = b""
+        except UpstreamError as exc:
+            resp.close()
+            self.rt.balancer.finish(attempt.node.id)
+            call.extra["failure"] = str(exc)
+            return None
+        except ClientGone:
+            resp.close()
+            self.rt.balancer.finish(attempt.node.id)
+            self.record(call, status=CLIENT_CLOSED, error="client closed before the first byte")
+            return Response(status_code=CLIENT_CLOSED)
+        ttfb = time.perf_counter()
+        node_id = attempt.node.id
+
+        def on_close(status: int, error: str | None, usage: Usage | None, _: float | None) -> None:
+            self.rt.balancer.finish(node_id)
+            self.record(call, status=status, error=error, usage=usage, ttfb=ttfb)
+
+        exchange = Exchange(resp, on_close=on_close)
+        transform = leg.stream(call.model or "", client_usage)
+        content = relay_stream(
+            exchange, chunks, first, framing=leg.framing, dialect=ep.dialect, transform=transform
+        )
+        return RelayResponse(
+            content,
+            exchange,
+            media_type=MEDIA_TYPES[ep.dialect],
+            headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache",
+                     "X-Accel-Buffering": "no"},
+        )
+
+    async def _answer(
+        self, request: Request, ep: Endpoint, call: Call, attempt: Attempt, leg: Leg,
+        resp: UpstreamResponse,
+    ) -> Response | None:
+        node_id = attempt.node.id
+        try:
+            raw = await _unless_disconnected(request, resp.read())
+        except UpstreamError as exc:
+            call.extra["failure"] = str(exc)
+            return None
+        except ClientGone:
+            self.record(call, status=CLIENT_CLOSED, error="client closed before the answer")
+            return Response(status_code=CLIENT_CLOSED)
+        finally:
+            resp.close()
+            self.rt.balancer.finish(node_id)
+        ttfb = time.perf_counter()
+        try:
+            upstream = orjson.loads(raw)
+            if not isinstance(upstream, dict):
+                raise ValueError("not an object")
+            usage = leg.usage(upstream)
+            answer = leg.answer(upstream, call.model or "")
+        except (ValueError, TypeError, KeyError) as exc:
+            call.extra["failure"] = f"unreadable answer ({exc})"
+            return None
+        self.record(call, status=200, usage=usage, ttfb=ttfb)
+        return Response(
+            orjson.dumps(answer),
+            media_type="application/json",
+            headers={"X-Request-ID": call.request_id},
+        )
+
+    async def _relay_error(
+        self, call: Call, ep: Endpoint, attempt: Attempt, resp: UpstreamResponse
+    ) -> Response:
+        """A node's own non-retryable error, in the client's dialect, names as the client knows them."""
+        detail = await _error_detail(resp)
+        resp.close()
+        self.rt.balancer.finish(attempt.node.id)
+        status = resp.status
+        if attempt.real_model and call.model and attempt.real_model != call.model:
+            detail = detail.replace(attempt.real_model, call.model)
+        if status in (401, 403):
+            # The node refused the gateway's own credentials: a gateway problem, not the client's.
+            status, detail = 502, f"Node '{attempt.node.name}' refused the gateway's credentials"
+        self.record(call, status=status, error=detail)
+        if ep.dialect == "ollama":
+            content: dict[str, Any] = {"error": detail}
+        else:
+            code = "model_not_found" if status == 404 else "upstream_error"
+            kind = "not_found_error" if status == 404 else "invalid_request_error"
+            content = {"error": {"message": detail, "type": kind, "code": code}}
+        return Response(orjson.dumps(content), status_code=status, media_type="application/json",
+                        headers={"X-Request-ID": call.request_id})
+
+    def after_models_changed(self, node_id: int) -> None:
+        """A node's model list changed through us (pull, delete, ...): rediscover it soon."""
+        self.rt.discover_soon(node_id)
+
+    # -- activity ------------------------------------------------------------------------
+
+    def record(
+        self, call: Call, *, status: int, error: str | None = None, usage: Usage | None = None,
+        ttfb: float | None = None,
+    ) -> None:
+        end = time.perf_counter()
+        estimated = usage is None
+        prompt = usage.prompt_tokens if usage else max(1, call.prompt_chars // 4) if status < 400 else 0
+        completion = usage.completion_tokens if usage else 0
+        user = call.user
+        self.rt.activity.put(
+            {
+                "request_id": call.request_id,
+                "user_id": user.id if user else None,
+                "username": user.username if user else None,
+                "model": call.model,
+                "real_model": call.real_model,
+                "node_id": call.node_id,
+                "node_name": call.node_name,
+                "endpoint": call.endpoint,
+                "source": call.source,
+                "stream": call.stream,
+                "status_code": status,
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "estimated": estimated and status < 400,
+                "duration_ms": (end - call.started) * 1000.0,
+                "ttfb_ms": (ttfb - call.started) * 1000.0 if ttfb else None,
+                "error": error,
+                "created_at": utcnow(),
+            }
+        )
+
+
+def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:
+    needs: set[str] = set()
+    if body.get("tools"):
+        needs.add("tools")
+    if ep.dialect == "openai":
+        if images_in_openai_messages(body.get("messages")):
+            needs.add("vision")
+    elif images_in_ollama_request(body):
+        needs.add("vision")
+    return frozenset(needs)
+
+
+async def _error_detail(resp: UpstreamResponse) -> str:
+    try:
+        raw = await resp.read()
+    except UpstreamError as exc:
+        return str(exc)
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw[:500].decode("utf-8", "replace").strip() or f"HTTP {resp.status}"
+    if isinstance(obj, dict):
+        err = obj.get("error", obj.get("detail", obj.get("message")))
+        if isinstance(err, dict):
+            err = err.get("message", err)
+        if err is not None:
+            return str(err)
+    return raw[:500].decode("utf-8", "replace")
+
+
+async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T:
+    """Await `work`, but give up (and cancel it) as soon as the client disconnects."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_wait_disconnect(request))
+    try:
+        done, _ = await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        watcher.cancel()
+        raise
+    if task in done:
+        watcher.cancel()
+        return task.result()
+    task.cancel()
+    raise ClientGone()
+
+
+async def _wait_disconnect(request: Request) -> None:
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return

@@ -1,0 +1,163 @@
+"""Relaying a streamed upstream answer to the client, chunk by chunk.
+
+Upstream bytes -> frames (SSE or NDJSON) -> the leg's transform (rename, bridge, tap
+usage) -> client frames. The first upstream chunk was already read by the pipeline (so a
+failure before it could still fail over). After that the stream is never replayed: a
+break ends it with an explicit error event in the client's dialect.
+
+`Exchange.close()` is the one place that releases the upstream connection, the node's
+in-flight slot and writes the activity record; it is idempotent and runs whether the
+stream ends, breaks, or the client goes away before the first byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from maestro_app.gateway.legs import StreamTransform
+from maestro_app.gateway.upstream import UpstreamError, UpstreamResponse
+from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data
+from maestro_app.providers.types import Usage
+
+logger = logging.getLogger(__name__)
+
+CLIENT_CLOSED = 499
+
+
+class Exchange:
+    """One attempt's upstream response and what must happen when it is over."""
+
+    def __init__(
+        self,
+        response: UpstreamResponse,
+        *,
+        on_close: Callable[[int, str | None, Usage | None, float | None], None],
+    ) -> None:
+        self.response = response
+        self._on_close = on_close
+        self._closed = False
+        self.status = 200
+        self.error: str | None = None
+        self.usage: Usage | None = None
+        self.ttfb: float | None = None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.response.close()
+        self._on_close(self.status, self.error, self.usage, self.ttfb)
+
+
+def error_event(dialect: str, message: str, *, code: str = "upstream_error") -> bytes:
+    if dialect == "ollama":
+        return ndjson_line({"error": message})
+    return sse_data({"error": {"message": message, "type": "api_error", "code": code}}) + SSE_DONE
+
+
+def upstream_error_message(obj: dict[str, Any]) -> str | None:
+    """The message of an error object found inside an upstream stream, if this is one."""
+    err = obj.get("error")
+    if err is None or "choices" in obj or "message" in obj or "response" in obj:
+        return None
+    if isinstance(err, dict):
+        return str(err.get("message") or err)
+    return str(err)
+
+
+async def relay_stream(
+    exchange: Exchange,
+    chunks: AsyncIterator[bytes],
+    first: bytes,
+    *,
+    framing: str,
+    dialect: str,
+    transform: StreamTransform,
+) -> AsyncIterator[bytes]:
+    decoder: SSEDecoder | NDJSONDecoder = SSEDecoder() if framing == "sse" else NDJSONDecoder()
+    encode = sse_data if dialect == "openai" else ndjson_line
+    try:
+        chunk: bytes | None = first
+        while chunk is not None:
+            out = bytearray()
+            for frame in decoder.feed(chunk):
+                if frame == "[DONE]":
+                    continue
+                try:
+                    obj = orjson.loads(frame)
+                except orjson.JSONDecodeError:
+                    logger.warning("skipping a malformed upstream stream frame")
+                    continue
+                if not isinstance(obj, dict):
+                    continue
+                message = upstream_error_message(obj)
+                if message is not None:
+                    exchange.status, exchange.error = 502, message
+                    yield bytes(out) + error_event(dialect, message)
+                    return
+                for item in transform.feed(obj):
+                    out += encode(item)
+            exchange.usage = transform.usage
+            if out:
+                yield bytes(out)
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                chunk = None
+        tail = bytearray()
+        for frame in decoder.flush():
+            if frame in ("[DONE]", b"[DONE]"):
+                continue
+            try:
+                obj = orjson.loads(frame)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(obj, dict):
+                for item in transform.feed(obj):
+                    tail += encode(item)
+        for item in transform.finish():
+            tail += encode(item)
+        if dialect == "openai":
+            tail += SSE_DONE
+        exchange.usage = transform.usage
+        yield bytes(tail)
+    except UpstreamError as exc:
+        exchange.usage = transform.usage
+        exchange.status, exchange.error = 502, f"upstream stream broke off: {exc}"
+        yield error_event(dialect, "The upstream stream broke off before the answer was complete")
+    except (asyncio.CancelledError, GeneratorExit):
+        exchange.usage = transform.usage
+        exchange.status, exchange.error = CLIENT_CLOSED, "client closed the stream"
+        raise
+    finally:
+        exchange.close()
+
+
+class RelayResponse(StreamingResponse):
+    """A StreamingResponse that always closes its exchange, even if never iterated."""
+
+    def __init__(self, content: AsyncIterator[bytes], exchange: Exchange, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._exchange = exchange
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except BaseException:
+            if self._exchange.status == 200:
+                self._exchange.status, self._exchange.error = CLIENT_CLOSED, "client went away"
+            raise
+        finally:
+            self._exchange.close()
+
+
+def now_ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

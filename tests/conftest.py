@@ -1,0 +1,201 @@
+"""Shared fixtures: a database per test (SQLite file or a PostgreSQL clone), the gateway
+served by uvicorn on a loopback port, and fake upstream nodes.
+
+Backends: every test using `database_url` runs on SQLite and on PostgreSQL. PostgreSQL
+tests clone a template database migrated once per run (fast), named with this run's
+random prefix so parallel runs never collide. `MAESTRO_TEST_BACKENDS=sqlite` limits the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+import rxconfig  # noqa: F401  (Reflex test harness expects the config importable)
+from maestro_app.db.engine import make_engine, run_migrations
+from maestro_app.gateway.app import create_gateway_app
+from maestro_app.runtime import Runtime
+from maestro_app.settings import Settings, load_settings
+from tests.fakes.upstream import FakeModel, FakeUpstream
+
+PG_ADMIN_URL = os.environ.get("MAESTRO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+RUN_ID = secrets.token_hex(4)
+BACKENDS = [b for b in os.environ.get("MAESTRO_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
+
+
+def _pg(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _sqlalchemy_pg_url(dbname: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    name = f"maestro_tpl_{RUN_ID}"
+    _pg(f'CREATE DATABASE "{name}"')
+    engine = make_engine(_sqlalchemy_pg_url(name))
+    run_migrations(engine, data_dir=tmp_path_factory.mktemp("pg-template"))
+    engine.dispose()
+    yield name
+    _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'maestro.db'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"maestro_{RUN_ID}_{secrets.token_hex(4)}"
+    _pg(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _sqlalchemy_pg_url(name)
+    _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveGateway:
+    """The gateway FastAPI app served by uvicorn in a thread, on a real loopback socket."""
+
+    runtime: Runtime
+    url: str = ""
+    loop: asyncio.AbstractEventLoop | None = None
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def start(self) -> LiveGateway:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        app = create_gateway_app(self.runtime)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3)
+        self._server = uvicorn.Server(config)
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            try:
+                await self.runtime.start()
+            except BaseException as exc:  # surface start-up failures in the test thread
+                errors.append(exc)
+                ready.set()
+                return
+            ready.set()
+            try:
+                assert self._server is not None
+                await self._server.serve(sockets=[sock])
+            finally:
+                await self.runtime.stop()
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+        self._thread.start()
+        ready.wait(60)
+        if errors:
+            raise errors[0]
+        for _ in range(200):
+            if self._server.started:
+                break
+            threading.Event().wait(0.02)
+        return self
+
+    def stop(self) -> None:
+        for c in self._clients:
+            c.close()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(15)
+
+    def client(self, token: str | None = None, **kwargs: object) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        c = httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+        self._clients.append(c)
+        return c
+
+    @property
+    def admin(self) -> httpx.Client:
+        return self.client(self.settings.admin_token)
+
+    def run(self, coro):  # type: ignore[no-untyped-def]
+        """Run a coroutine on the gateway's event loop (e.g. flush the activity queue)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def flush_activity(self) -> None:
+        self.run(self.runtime.activity.flush())
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "maestro_data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "ollama_base_url": "",
+        "admin_token": "test-admin-token-" + secrets.token_hex(8),
+        "admin_password": "test-password-" + secrets.token_hex(4),
+        "jwt_secret_key": secrets.token_urlsafe(32),
+        "upstream_read_timeout_s": 5.0,
+        "upstream_connect_timeout_s": 2.0,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def gateway_factory(tmp_path: Path, database_url: str) -> Iterator[object]:
+    started: list[LiveGateway] = []
+
+    def make(**overrides: object) -> LiveGateway:
+        settings = make_settings(tmp_path, database_url, **overrides)
+        live = LiveGateway(Runtime(settings)).start()
+        started.append(live)
+        return live
+
+    yield make
+    for live in started:
+        live.stop()
+        live.runtime.engine.dispose()
+
+
+@pytest.fixture
+def gateway(gateway_factory) -> LiveGateway:  # type: ignore[no-untyped-def]
+    return gateway_factory()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def upstream_factory() -> Iterator[object]:
+    started: list[FakeUpstream] = []
+
+    def make(models: list[FakeModel] | list[str] | None = None, **kwargs: object) -> FakeUpstream:
+        fake = FakeUpstream(models, **kwargs).start()  # type: ignore[arg-type]
+        started.append(fake)
+        return fake
+
+    yield make
+    for fake in started:
+        fake.stop()
