@@ -34,7 +34,8 @@ class Leg:
     path: str
     framing: str  # "sse" | "ndjson" (upstream stream framing)
     request: Callable[[Body], Body]
-    answer: Callable[[Body, str], Body]  # (upstream answer, display model) -> client answer
+    # (upstream answer, display model, client's request body) -> client answer
+    answer: Callable[[Body, str, Body], Body]
     stream: Callable[[str, bool], StreamTransform]  # (display model, client asked usage)
     usage: Callable[[Body], Usage | None]
 
@@ -85,7 +86,7 @@ class OllamaPassThrough:
         return []
 
 
-def _rename(answer: Body, model: str) -> Body:
+def _rename(answer: Body, model: str, _request: Body) -> Body:
     if "model" in answer:
         answer["model"] = model
     return answer
@@ -136,46 +137,48 @@ OLLAMA_TO_OLLAMA = {
     # Legacy /api/embeddings goes to /api/embed (it reports prompt_eval_count).
     "embed_legacy": Leg(
         "/api/embed", "ndjson", _legacy_to_embed,
-        lambda a, m: bridge.ollama_embed_response_to_ollama_legacy(a), _no_stream, usage_from_ollama,
+        lambda a, m, _r: bridge.ollama_embed_response_to_ollama_legacy(a), _no_stream, usage_from_ollama,
     ),
 }
 
 OPENAI_TO_OLLAMA = {
     "chat": Leg(
         "/api/chat", "ndjson", bridge.openai_chat_to_ollama,
-        lambda a, m: bridge.ollama_chat_response_to_openai(a, model=m),
+        lambda a, m, _r: bridge.ollama_chat_response_to_openai(a, model=m),
         _to_openai_stream("chat"), usage_from_ollama,
     ),
     "completion": Leg(
         "/api/generate", "ndjson", bridge.openai_completions_to_ollama_generate,
-        lambda a, m: bridge.ollama_generate_response_to_openai_completion(a, model=m),
+        lambda a, m, _r: bridge.ollama_generate_response_to_openai_completion(a, model=m),
         _to_openai_stream("completion"), usage_from_ollama,
     ),
     "embed": Leg(
         "/api/embed", "ndjson", bridge.openai_embeddings_to_ollama_embed,
-        lambda a, m: bridge.ollama_embed_response_to_openai(a, model=m), _no_stream, usage_from_ollama,
+        lambda a, m, r: bridge.ollama_embed_response_to_openai(
+            a, model=m, encoding_format=r.get("encoding_format")
+        ), _no_stream, usage_from_ollama,
     ),
 }
 
 OLLAMA_TO_VLLM = {
     "chat": Leg(
         "/v1/chat/completions", "sse", bridge.ollama_chat_to_openai,
-        lambda a, m: bridge.openai_chat_response_to_ollama(a, model=m),
+        lambda a, m, _r: bridge.openai_chat_response_to_ollama(a, model=m),
         _to_ollama_stream("chat"), usage_from_openai,
     ),
     "generate": Leg(
         "/v1/completions", "sse", bridge.ollama_generate_to_openai_completions,
-        lambda a, m: bridge.openai_completion_response_to_ollama_generate(a, model=m),
+        lambda a, m, _r: bridge.openai_completion_response_to_ollama_generate(a, model=m),
         _to_ollama_stream("generate"), usage_from_openai,
     ),
     "embed": Leg(
         "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
-        lambda a, m: bridge.openai_embeddings_response_to_ollama_embed(a, model=m), _no_stream,
+        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_embed(a, model=m), _no_stream,
         usage_from_openai,
     ),
     "embed_legacy": Leg(
         "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
-        lambda a, m: bridge.openai_embeddings_response_to_ollama_legacy(a, model=m), _no_stream,
+        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_legacy(a, model=m), _no_stream,
         usage_from_openai,
     ),
 }

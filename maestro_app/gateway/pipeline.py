@@ -170,7 +170,7 @@ class Gateway:
                 if streamed is not None:
                     return streamed
             else:
-                answered = await self._answer(request, ep, call, attempt, leg, resp)
+                answered = await self._answer(request, ep, call, attempt, leg, resp, body)
                 if answered is not None:
                     return answered
             self.rt.balancer.cool_down(node.id, cooldown)
@@ -224,7 +224,7 @@ class Gateway:
 
     async def _answer(
         self, request: Request, ep: Endpoint, call: Call, attempt: Attempt, leg: Leg,
-        resp: UpstreamResponse,
+        resp: UpstreamResponse, body: dict[str, Any],
     ) -> Response | None:
         node_id = attempt.node.id
         try:
@@ -244,7 +244,7 @@ class Gateway:
             if not isinstance(upstream, dict):
                 raise ValueError("not an object")
             usage = leg.usage(upstream)
-            answer = leg.answer(upstream, call.model or "")
+            answer = leg.answer(upstream, call.model or "", body)
         except (ValueError, TypeError, KeyError) as exc:
             call.extra["failure"] = f"unreadable answer ({exc})"
             return None

@@ -1,0 +1,123 @@
+"""Stream framing: Server-Sent Events (OpenAI dialect) and NDJSON (Ollama dialect).
+
+Decoders take bytes exactly as they come off the socket — an event or a line may be split
+at any byte — and hand back complete payloads only.
+"""
+
+import orjson
+
+SSE_DONE = b"data: [DONE]\n\n"
+
+_BOM = b"\xef\xbb\xbf"
+_LF = 0x0A
+
+
+def sse_data(obj: object) -> bytes:
+    """One SSE event carrying `obj` as JSON."""
+    return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+
+def ndjson_line(obj: object) -> bytes:
+    """One NDJSON line carrying `obj`."""
+    return orjson.dumps(obj) + b"\n"
+
+
+class SSEDecoder:
+    """Incremental SSE parser that yields the `data` payload of each event.
+
+    Follows the WHATWG event-stream rules that matter for LLM streams: lines end with
+    CRLF, LF or CR; an empty line ends an event; several `data:` lines of one event are
+    joined with a newline; comments (`:`) and other fields (`event:`, `id:`, `retry:`) are
+    skipped.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._data: list[str] = []
+        self._at_start = True
+
+    def feed(self, chunk: bytes) -> list[str]:
+        self._buffer += chunk
+        if self._at_start:
+            if len(self._buffer) < len(_BOM) and _BOM.startswith(self._buffer):
+                return []
+            if self._buffer.startswith(_BOM):
+                del self._buffer[: len(_BOM)]
+            self._at_start = False
+        events: list[str] = []
+        for line in self._complete_lines():
+            self._take_line(line, events)
+        return events
+
+    def flush(self) -> list[str]:
+        """Payloads left when the stream ends without the final blank line."""
+        events: list[str] = []
+        rest = bytes(self._buffer).rstrip(b"\r")
+        self._buffer.clear()
+        if rest and not (self._at_start and _BOM.startswith(rest)):
+            self._take_line(rest, events)
+        self._take_line(b"", events)
+        return events
+
+    def _complete_lines(self) -> list[bytes]:
+        buf = self._buffer
+        lines: list[bytes] = []
+        start = 0
+        cr = lf = -2  # -2: not searched yet; -1: none left in the buffer
+        while True:
+            if cr != -1 and cr < start:
+                cr = buf.find(b"\r", start)
+            if lf != -1 and lf < start:
+                lf = buf.find(b"\n", start)
+            if cr == -1 and lf == -1:
+                break
+            if cr != -1 and (lf == -1 or cr < lf):
+                if cr + 1 == len(buf):
+                    break  # a trailing CR may be the first half of CRLF
+                end, start_next = cr, cr + 2 if buf[cr + 1] == _LF else cr + 1
+            else:
+                end, start_next = lf, lf + 1
+            lines.append(bytes(buf[start:end]))
+            start = start_next
+        del buf[:start]
+        return lines
+
+    def _take_line(self, raw: bytes, events: list[str]) -> None:
+        if not raw:
+            if self._data:
+                events.append("\n".join(self._data))
+                self._data = []
+            return
+        line = raw.decode("utf-8", "replace")
+        if line.startswith(":"):
+            return
+        field, _, value = line.partition(":")
+        if field != "data":
+            return
+        self._data.append(value.removeprefix(" "))
+
+
+class NDJSONDecoder:
+    """Incremental splitter of newline-delimited JSON into complete, non-blank lines."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        self._buffer += chunk
+        buf = self._buffer
+        lines: list[bytes] = []
+        start = 0
+        while (end := buf.find(b"\n", start)) != -1:
+            line = bytes(buf[start:end]).strip()
+            if line:
+                lines.append(line)
+            start = end + 1
+        del buf[:start]
+        return lines
+
+    def flush(self) -> list[bytes]:
+        """The last line when the stream ends without a newline."""
+        rest = bytes(self._buffer).strip()
+        self._buffer.clear()
+        return [rest] if rest else []
