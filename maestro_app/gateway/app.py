@@ -20,6 +20,7 @@ from sqlalchemy import text
 from maestro_app.admin.router import build_admin_router
 from maestro_app.gateway import ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import install_error_handlers
+from maestro_app.gateway.path_token import PathTokenMiddleware
 from maestro_app.gateway.pipeline import Gateway
 from maestro_app.runtime import Runtime
 
@@ -37,6 +38,7 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.gateway = Gateway(runtime)
     install_error_handlers(app)
+    app.add_middleware(PathTokenMiddleware)
 
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)

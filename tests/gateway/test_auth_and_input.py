@@ -142,3 +142,16 @@ def test_health_and_docs(setup):
         assert c.get("/api/docs", auth=user).status_code == 200
         spec = c.get("/api/openapi.json", auth=user)
         assert spec.status_code == 200 and "/v1/chat/completions" in spec.json()["paths"]
+
+
+def test_token_in_base_url_for_clients_without_headers(setup):
+    gateway, fake = setup
+    token = add_user(gateway, "cli")
+    with gateway.client() as c:  # no Authorization header at all, like the Ollama CLI
+        tags = c.get(f"/t/{token}/api/tags")
+        assert tags.status_code == 200 and [m["name"] for m in tags.json()["models"]] == ["m", "other"]
+        chat = c.post(f"/t/{token}/api/chat", json=dict(CHAT, stream=False))
+        assert chat.status_code == 200 and chat.json()["model"] == "m"
+        assert c.post(f"/t/{token}/v1/chat/completions", json=CHAT).status_code == 200
+        assert c.get("/t/not-a-token/api/tags").status_code == 401
+    assert "authorization" not in fake.requests[-1].headers  # the user's token never goes upstream

@@ -1,0 +1,28 @@
+"""`/t/{token}/api/...` and `/t/{token}/v1/...`: the user token in the base URL.
+
+For clients that let you set a base URL but no header — above all the Ollama CLI, whose
+OLLAMA_HOST keeps a path (`OLLAMA_HOST=http://gw:3000/t/<token> ollama run coder`). The
+token becomes `Authorization: Bearer <token>` and the path loses its prefix. Tokens in URLs
+end up in proxy logs; prefer the header wherever the client can send one.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+PREFIX = "/t/"
+GATEWAY_ROOTS = ("api/", "v1/", "anthropic/")
+
+
+class PathTokenMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            token, slash, tail = scope["path"][len(PREFIX) :].partition("/")
+            if token and slash and tail.startswith(GATEWAY_ROOTS):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+                headers.append((b"authorization", b"Bearer " + token.encode("latin-1")))
+                scope = dict(scope, path="/" + tail, raw_path=("/" + tail).encode(), headers=headers)
+        await self.app(scope, receive, send)
