@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,14 +24,18 @@ import pytest
 import uvicorn
 
 import rxconfig  # noqa: F401  (Reflex test harness expects the config importable)
-from maestro_app.db.engine import make_engine, run_migrations
+from maestro_app.db.engine import make_engine, run_migrations, session_scope
 from maestro_app.gateway.app import create_gateway_app
 from maestro_app.runtime import Runtime
+from maestro_app.services.bootstrap import seed_first_start
 from maestro_app.settings import Settings, load_settings
 from tests.fakes.upstream import FakeModel, FakeUpstream
 
 PG_ADMIN_URL = os.environ.get("MAESTRO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 RUN_ID = secrets.token_hex(4)
+# One dashboard-admin password for every test database: the templates are seeded with its
+# argon2 hash once, so a test start does not spend 0.3 s hashing it again.
+TEST_ADMIN_PASSWORD = "test-password-" + RUN_ID
 BACKENDS = [b for b in os.environ.get("MAESTRO_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 
 
@@ -48,17 +53,34 @@ def _sqlalchemy_pg_url(dbname: str) -> str:
 def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = f"maestro_tpl_{RUN_ID}"
     _pg(f'CREATE DATABASE "{name}"')
-    engine = make_engine(_sqlalchemy_pg_url(name))
-    run_migrations(engine, data_dir=tmp_path_factory.mktemp("pg-template"))
-    engine.dispose()
+    _prepare_template(_sqlalchemy_pg_url(name), tmp_path_factory.mktemp("pg-template"))
     yield name
     _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    _prepare_template(f"sqlite:///{folder / 'template.db'}", folder)
+    return folder / "template.db"
+
+
+def _prepare_template(url: str, folder: Path) -> None:
+    engine = make_engine(url)
+    run_migrations(engine, data_dir=folder)
+    settings = Settings(maestro_data_dir=folder, ollama_base_url="", admin_password=TEST_ADMIN_PASSWORD)
+    with session_scope(engine) as session:
+        seed_first_start(session, settings=settings)
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'maestro.db'}"
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "maestro.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
         return
     template = request.getfixturevalue("pg_template")
     name = f"maestro_{RUN_ID}_{secrets.token_hex(4)}"
@@ -89,7 +111,10 @@ class LiveGateway:
         return self.runtime.settings
 
     def start(self) -> LiveGateway:
-        sock = socket.socket()
+        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # listening socket says TCP explicitly; with proto 0 every response waits ~40 ms for
+        # a delayed ACK (Nagle), which made each test request take 45 ms.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         app = create_gateway_app(self.runtime)
@@ -157,7 +182,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "database_url": database_url,
         "ollama_base_url": "",
         "admin_token": "test-admin-token-" + secrets.token_hex(8),
-        "admin_password": "test-password-" + secrets.token_hex(4),
+        "admin_password": TEST_ADMIN_PASSWORD,
         "jwt_secret_key": secrets.token_urlsafe(32),
         "upstream_read_timeout_s": 5.0,
         "upstream_connect_timeout_s": 2.0,
