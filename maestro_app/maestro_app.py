@@ -1,0 +1,30 @@
+"""Composition root: settings, runtime, the gateway, the dashboard — wired together here.
+
+`reflex run` imports this module (in the CLI process to compile the dashboard, and in each
+backend worker to serve). The runtime opens its resources in the app's lifespan.
+"""
+
+import logging
+
+import reflex as rx
+
+from maestro_app.gateway.app import create_gateway_app
+from maestro_app.runtime import Runtime
+from maestro_app.settings import load_settings
+from maestro_app.ui import context, styles
+from maestro_app.ui.pages import PAGES
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+settings = load_settings()  # may log the first-start admin credentials, hence logging first
+logging.getLogger().setLevel(settings.log_level.upper())
+runtime = Runtime(settings)
+context.set_runtime(runtime)
+
+app = rx.App(
+    api_transformer=create_gateway_app(runtime),
+    style=styles.base_style,
+    head_components=[rx.el.link(rel="icon", type="image/svg+xml", href="/favicon.svg")],
+)
+app.register_lifespan_task(runtime.lifespan)
+for page in PAGES:
+    page.add_to(app)

@@ -1,0 +1,6 @@
+"""Every dashboard page, in sidebar order."""
+
+from maestro_app.ui.layout import Page
+from maestro_app.ui.pages import login, status
+
+PAGES: tuple[Page, ...] = (login.page, status.page)

@@ -1,0 +1,18 @@
+"""Dashboard page routes, and where a login may send the browser next."""
+
+from __future__ import annotations
+
+LOGIN = "/login"
+STATUS = "/"
+
+
+def safe_next_page(target: str | None) -> str:
+    """`target` if it is a page path of this site (never another origin, never the login
+    page itself), else the status page."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return STATUS
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return STATUS
+    if target.split("?", 1)[0].rstrip("/") == LOGIN:
+        return STATUS
+    return target
