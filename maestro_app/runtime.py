@@ -24,6 +24,7 @@ from maestro_app.domain.balancing import BalancerState
 from maestro_app.domain.snapshot import Snapshot
 from maestro_app.gateway.upstream import Timeouts, UpstreamClient
 from maestro_app.services import bootstrap
+from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
 from maestro_app.settings import Settings
 from maestro_app.stores.activity import ActivityQueue
@@ -106,6 +107,13 @@ class Runtime:
         task = asyncio.create_task(coro, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def discover_soon(self, node_id: int) -> None:
+        """Rediscover a node's models in the background (after a pull, delete, ...)."""
+        self.spawn(
+            discover_in_background(session_factory=self.session, node_id=node_id, on_change=self.reload),
+            name=f"discover-node-{node_id}",
+        )
 
     async def _poll_config(self) -> None:
         """Safety net for writes made by other processes: rebuild when the version moves."""
