@@ -9,7 +9,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 
@@ -43,9 +43,9 @@ def issue_token(*, user_id: int, secret: str, lifetime_s: int | None = None) -> 
     expires_at = None
     if lifetime_s:
         claims["exp"] = now + lifetime_s
-        expires_at = datetime.fromtimestamp(now + lifetime_s, timezone.utc)
+        expires_at = datetime.fromtimestamp(now + lifetime_s, UTC)
     token = jwt.encode(claims, secret, algorithm=ALGORITHM)
-    return IssuedToken(token, hash_jti(jti), datetime.fromtimestamp(now, timezone.utc), expires_at)
+    return IssuedToken(token, hash_jti(jti), datetime.fromtimestamp(now, UTC), expires_at)
 
 
 def decode_token(token: str, *, secret: str) -> TokenClaims | None:

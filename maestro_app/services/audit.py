@@ -1,0 +1,109 @@
+"""Audit trail: one record per admin mutation, written in the mutation's own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from maestro_app.db.models import AuditRecord
+from maestro_app.services.common import Page, paginate
+
+ADMIN_TOKEN_ACTOR = "admin-token"
+# Keys whose values never reach the audit trail; `headers` keep their names only.
+_SECRET_KEYS = frozenset(
+    {"api_key", "token", "password", "password_hash", "jti", "jti_hash", "token_jti_hash", "secret"}
+)
+
+
+class AuditItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+def redact(details: Any) -> Any:
+    """A copy of `details` without secret values (secrets become `"***"` markers)."""
+    if isinstance(details, dict):
+        out: dict[str, Any] = {}
+        for key, value in details.items():
+            if key in _SECRET_KEYS:
+                out[key] = None if value is None else "***"
+            elif key == "headers" and isinstance(value, dict):
+                out[key] = sorted(value)
+            else:
+                out[key] = redact(value)
+        return out
+    if isinstance(details, list | tuple):
+        return [redact(v) for v in details]
+    return details
+
+
+def record_audit(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: object | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    record = AuditRecord(
+        actor=actor[:128],
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id)[:256],
+        details=redact(details or {}),
+    )
+    session.add(record)
+    return record
+
+
+def list_audit(
+    *,
+    session: Session,
+    action: str | None = None,
+    entity_type: str | None = None,
+    actor: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[AuditItem]:
+    statement = select(AuditRecord)
+    if action:
+        # `user` matches every `user.*` action; `user.create` only itself.
+        statement = statement.where(
+            or_(
+                col(AuditRecord.action) == action,
+                col(AuditRecord.action).startswith(f"{action}.", autoescape=True),
+            )
+        )
+    if entity_type:
+        statement = statement.where(AuditRecord.entity_type == entity_type)
+    if actor:
+        statement = statement.where(AuditRecord.actor == actor)
+    statement = statement.order_by(col(AuditRecord.created_at).desc(), col(AuditRecord.id).desc())
+    return paginate(
+        session,
+        statement,
+        limit=limit,
+        offset=offset,
+        convert=lambda rows: [AuditItem.model_validate(r) for r in rows],
+    )
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`{field: {"old": ..., "new": ...}}` for the fields whose value differs."""
+    return {
+        key: {"old": before.get(key), "new": value}
+        for key, value in after.items()
+        if before.get(key) != value
+    }

@@ -1,0 +1,76 @@
+"""Runtime settings (SPEC §5): defaults from `domain.snapshot.DEFAULT_SETTINGS`, overrides in
+the `settings` table, applied without restart through the config version."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+from sqlmodel import Session
+
+from maestro_app.db.models import Setting, utcnow
+from maestro_app.domain.snapshot import DEFAULT_SETTINGS
+from maestro_app.services.audit import record_audit
+from maestro_app.services.common import Body
+from maestro_app.services.snapshot import bump_config_version, runtime_settings
+
+Seconds = Annotated[int, Field(ge=1, le=30 * 86400)]
+
+
+class SettingsUpdate(Body):
+    """Any subset of the settings; unknown keys are refused."""
+
+    non_nullable = frozenset(
+        {
+            "routing_strategy",
+            "health_check_interval_s",
+            "discovery_interval_s",
+            "warmup_interval_s",
+            "log_retention_days",
+            "max_body_bytes",
+            "default_context_length",
+            "node_cooldown_s",
+        }
+    )
+
+    routing_strategy: Literal["priority", "round_robin", "weighted", "least_busy"] | None = None
+    health_check_interval_s: Seconds | None = None
+    discovery_interval_s: Seconds | None = None
+    warmup_interval_s: Seconds | None = None
+    log_retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    max_body_bytes: Annotated[int, Field(ge=1024, le=2**40)] | None = None
+    default_context_length: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+    node_cooldown_s: Seconds | None = None
+    grafana_model: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)] | None
+    ) = None
+
+
+def get_settings(*, session: Session) -> dict[str, Any]:
+    return runtime_settings(session)
+
+
+def update_settings(*, session: Session, data: SettingsUpdate, actor: str) -> dict[str, Any]:
+    """Store the given settings; audited and versioned only when something changed."""
+    current = runtime_settings(session)
+    changed = {
+        key: {"old": current.get(key), "new": value}
+        for key, value in data.given().items()
+        if key in DEFAULT_SETTINGS and current.get(key) != value
+    }
+    for key, change in changed.items():
+        row = session.get(Setting, key) or Setting(key=key)
+        row.value = change["new"]
+        row.updated_at = utcnow()
+        session.add(row)
+    if changed:
+        record_audit(
+            session=session,
+            actor=actor,
+            action="settings.update",
+            entity_type="settings",
+            details={"changes": changed},
+        )
+        bump_config_version(session)
+    session.flush()
+    return runtime_settings(session)
