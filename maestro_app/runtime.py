@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -49,6 +50,7 @@ class Runtime:
         )
         self.activity = ActivityQueue(self.engine)
         self.started = False
+        self._reload_lock = threading.Lock()
         self._poll_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -97,10 +99,13 @@ class Runtime:
             yield session
 
     def reload(self) -> Snapshot:
-        with Session(self.engine) as session:
-            snapshot = build_snapshot(session)
-        self.snapshot = snapshot
-        return snapshot
+        """Rebuild the snapshot; concurrent reloads (admin write, poll) never go backwards."""
+        with self._reload_lock:
+            with Session(self.engine) as session:
+                snapshot = build_snapshot(session)
+            if snapshot.version >= self.snapshot.version:
+                self.snapshot = snapshot
+            return self.snapshot
 
     def spawn(self, coro: Any, *, name: str) -> None:
         """Run a coroutine in the background, kept referenced until it ends."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from maestro_app.providers import bridge
 from maestro_app.providers.ollama import usage_from_ollama
@@ -110,13 +110,13 @@ def _legacy_to_embed(body: Body) -> Body:
     return out
 
 
-def _to_openai_stream(kind: str) -> Callable[[str, bool], StreamTransform]:
+def _to_openai_stream(kind: Literal["chat", "completion"]) -> Callable[[str, bool], StreamTransform]:
     return lambda model, include_usage: bridge.OllamaChatStreamToOpenAI(
         model=model, include_usage=include_usage, kind=kind
     )
 
 
-def _to_ollama_stream(kind: str) -> Callable[[str, bool], StreamTransform]:
+def _to_ollama_stream(kind: Literal["chat", "generate"]) -> Callable[[str, bool], StreamTransform]:
     return lambda model, _include_usage: bridge.OpenAIChatStreamToOllama(model=model, kind=kind)
 
 

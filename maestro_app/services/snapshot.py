@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from maestro_app.db.models import (
     ModelGroup,
@@ -96,7 +96,7 @@ def build_snapshot(session: Session) -> Snapshot:
             models=models_by_node.get(n.id or 0, {}),
             upstream_headers=upstream_headers(n),
         )
-        for n in session.exec(select(Node).order_by(Node.id))
+        for n in session.exec(select(Node).order_by(col(Node.id)))
     )
     mappings: dict[str, list[MappingView]] = defaultdict(list)
     for m in session.exec(select(ModelMapping).where(ModelMapping.is_active == True)):  # noqa: E712
@@ -114,7 +114,7 @@ def build_snapshot(session: Session) -> Snapshot:
     for mb in session.exec(
         select(ModelGroupMember)
         .where(ModelGroupMember.is_active == True)  # noqa: E712
-        .order_by(ModelGroupMember.priority, ModelGroupMember.id)
+        .order_by(col(ModelGroupMember.priority), col(ModelGroupMember.id))
     ):
         members[mb.group_id].append(
             MemberView(
