@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import maestro_app.db.models  # noqa: F401  (registers the tables)
+from alembic import context
 
 config = context.config
 if config.config_file_name is not None and "connection" not in config.attributes:

@@ -1,11 +1,11 @@
 """Runtime resources of one worker, made in the lifespan and handed to whoever needs them.
 
-    Runtime(settings)          built by the composition root; holds no open resource yet
-      .start()                 migrations, first-start seeding, snapshot, upstream client,
-                               activity flusher, config-version poll
-      .snapshot                the current immutable routing snapshot (swapped atomically)
-      .reload()                rebuild the snapshot now (after an admin write)
-      .stop()                  drain the activity queue, close clients
+Runtime(settings)          built by the composition root; holds no open resource yet
+  .start()                 migrations, first-start seeding, snapshot, upstream client,
+                           activity flusher, config-version poll
+  .snapshot                the current immutable routing snapshot (swapped atomically)
+  .reload()                rebuild the snapshot now (after an admin write)
+  .stop()                  drain the activity queue, close clients
 """
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ class Runtime:
         self.activity.start()
         self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
         self.started = True
-        logger.info("runtime started: %d node(s), config version %d",
-                    len(self.snapshot.nodes), self.snapshot.version)
+        logger.info(
+            "runtime started: %d node(s), config version %d", len(self.snapshot.nodes), self.snapshot.version
+        )
 
     async def stop(self) -> None:
         self.started = False

@@ -9,8 +9,15 @@ from tests.conftest import LiveGateway
 from tests.fakes.upstream import FakeUpstream
 
 
-def add_node(live: LiveGateway, fake: FakeUpstream, *, name: str, node_type: str = "ollama",
-             discover: bool = True, **fields: Any) -> dict[str, Any]:
+def add_node(
+    live: LiveGateway,
+    fake: FakeUpstream,
+    *,
+    name: str,
+    node_type: str = "ollama",
+    discover: bool = True,
+    **fields: Any,
+) -> dict[str, Any]:
     body = {"name": name, "base_url": fake.url, "node_type": node_type, **fields}
     resp = live.admin.post("/admin/nodes", json=body)
     assert resp.status_code == 201, resp.text
@@ -29,8 +36,9 @@ def add_user(live: LiveGateway, username: str = "alice", **fields: Any) -> str:
 
 
 def add_mapping(live: LiveGateway, display: str, real: str, **fields: Any) -> dict[str, Any]:
-    resp = live.admin.post("/admin/model-mappings",
-                           json={"display_name": display, "real_name": real, **fields})
+    resp = live.admin.post(
+        "/admin/model-mappings", json={"display_name": display, "real_name": real, **fields}
+    )
     assert resp.status_code == 201, resp.text
     return resp.json()  # type: ignore[no-any-return]
 

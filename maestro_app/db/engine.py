@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
+
+from alembic import command
 
 logger = logging.getLogger(__name__)
 

@@ -119,9 +119,7 @@ def _member_attempts(
             strategy=snapshot.setting("routing_strategy"),
             preferred_node_ids=member.preferred_node_ids,
         ):
-            attempts.append(
-                Attempt(a.node, a.real_model, a.display_model, a.mapping, member)
-            )
+            attempts.append(Attempt(a.node, a.real_model, a.display_model, a.mapping, member))
     return attempts
 
 
@@ -157,9 +155,7 @@ def resolve(
             raise ServiceUnavailable(f"No healthy node serves any member of group '{requested}'")
         return Route(requested, tuple(attempts), group=group)
 
-    attempts = node_attempts(
-        snapshot, requested, state=state, strategy=snapshot.setting("routing_strategy")
-    )
+    attempts = node_attempts(snapshot, requested, state=state, strategy=snapshot.setting("routing_strategy"))
     if not attempts:
         if not any(n.is_active for n in snapshot.nodes):
             raise ServiceUnavailable("No active node is configured")

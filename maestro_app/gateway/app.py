@@ -106,18 +106,20 @@ def _add_json_catch_alls(app: FastAPI) -> None:
     @app.api_route("/v1/{path:path}", methods=methods, include_in_schema=False)
     async def openai_not_found(request: Request, path: str) -> JSONResponse:
         return JSONResponse(
-            {"error": {"message": f"Unknown endpoint {request.method} /v1/{path}",
-                       "type": "invalid_request_error", "code": "not_found"}},
+            {
+                "error": {
+                    "message": f"Unknown endpoint {request.method} /v1/{path}",
+                    "type": "invalid_request_error",
+                    "code": "not_found",
+                }
+            },
             status_code=404,
         )
 
     @app.api_route("/api/{path:path}", methods=methods, include_in_schema=False)
     async def ollama_not_found(request: Request, path: str) -> JSONResponse:
-        return JSONResponse(
-            {"error": f"Unknown endpoint {request.method} /api/{path}"}, status_code=404
-        )
+        return JSONResponse({"error": f"Unknown endpoint {request.method} /api/{path}"}, status_code=404)
 
     @app.api_route("/admin/{path:path}", methods=methods, include_in_schema=False)
     async def admin_not_found(request: Request, path: str) -> JSONResponse:
-        return JSONResponse({"detail": f"Unknown endpoint {request.method} /admin/{path}"},
-                            status_code=404)
+        return JSONResponse({"detail": f"Unknown endpoint {request.method} /admin/{path}"}, status_code=404)

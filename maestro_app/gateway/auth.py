@@ -59,8 +59,9 @@ class Authenticator:
             return None
         user = self.user(authorization, snapshot)
         if not user.can_manage_models:
-            raise Forbidden("Managing models needs the can_manage_models permission",
-                            code="permission_denied")
+            raise Forbidden(
+                "Managing models needs the can_manage_models permission", code="permission_denied"
+            )
         return user
 
 

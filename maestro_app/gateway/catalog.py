@@ -33,7 +33,9 @@ def catalog(snapshot: Snapshot, user: UserView | None) -> list[CatalogEntry]:
             entries[key] = CatalogEntry(
                 name=display,
                 context_length=(mapping.context_length if mapping else None) or info.context_length,
-                capabilities=(mapping.capabilities if mapping and mapping.capabilities else info.capabilities),
+                capabilities=(
+                    mapping.capabilities if mapping and mapping.capabilities else info.capabilities
+                ),
                 info=info,
                 node=node,
             )

@@ -125,8 +125,12 @@ def _no_stream(model: str, include_usage: bool) -> StreamTransform:
 
 
 OPENAI_TO_VLLM = {
-    "chat": Leg("/v1/chat/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai),
-    "completion": Leg("/v1/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai),
+    "chat": Leg(
+        "/v1/chat/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai
+    ),
+    "completion": Leg(
+        "/v1/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai
+    ),
     "embed": Leg("/v1/embeddings", "sse", _same, _rename, _no_stream, usage_from_openai),
 }
 
@@ -136,49 +140,75 @@ OLLAMA_TO_OLLAMA = {
     "embed": Leg("/api/embed", "ndjson", _same, _rename, _no_stream, usage_from_ollama),
     # Legacy /api/embeddings goes to /api/embed (it reports prompt_eval_count).
     "embed_legacy": Leg(
-        "/api/embed", "ndjson", _legacy_to_embed,
-        lambda a, m, _r: bridge.ollama_embed_response_to_ollama_legacy(a), _no_stream, usage_from_ollama,
+        "/api/embed",
+        "ndjson",
+        _legacy_to_embed,
+        lambda a, m, _r: bridge.ollama_embed_response_to_ollama_legacy(a),
+        _no_stream,
+        usage_from_ollama,
     ),
 }
 
 OPENAI_TO_OLLAMA = {
     "chat": Leg(
-        "/api/chat", "ndjson", bridge.openai_chat_to_ollama,
+        "/api/chat",
+        "ndjson",
+        bridge.openai_chat_to_ollama,
         lambda a, m, _r: bridge.ollama_chat_response_to_openai(a, model=m),
-        _to_openai_stream("chat"), usage_from_ollama,
+        _to_openai_stream("chat"),
+        usage_from_ollama,
     ),
     "completion": Leg(
-        "/api/generate", "ndjson", bridge.openai_completions_to_ollama_generate,
+        "/api/generate",
+        "ndjson",
+        bridge.openai_completions_to_ollama_generate,
         lambda a, m, _r: bridge.ollama_generate_response_to_openai_completion(a, model=m),
-        _to_openai_stream("completion"), usage_from_ollama,
+        _to_openai_stream("completion"),
+        usage_from_ollama,
     ),
     "embed": Leg(
-        "/api/embed", "ndjson", bridge.openai_embeddings_to_ollama_embed,
+        "/api/embed",
+        "ndjson",
+        bridge.openai_embeddings_to_ollama_embed,
         lambda a, m, r: bridge.ollama_embed_response_to_openai(
             a, model=m, encoding_format=r.get("encoding_format")
-        ), _no_stream, usage_from_ollama,
+        ),
+        _no_stream,
+        usage_from_ollama,
     ),
 }
 
 OLLAMA_TO_VLLM = {
     "chat": Leg(
-        "/v1/chat/completions", "sse", bridge.ollama_chat_to_openai,
+        "/v1/chat/completions",
+        "sse",
+        bridge.ollama_chat_to_openai,
         lambda a, m, _r: bridge.openai_chat_response_to_ollama(a, model=m),
-        _to_ollama_stream("chat"), usage_from_openai,
+        _to_ollama_stream("chat"),
+        usage_from_openai,
     ),
     "generate": Leg(
-        "/v1/completions", "sse", bridge.ollama_generate_to_openai_completions,
+        "/v1/completions",
+        "sse",
+        bridge.ollama_generate_to_openai_completions,
         lambda a, m, _r: bridge.openai_completion_response_to_ollama_generate(a, model=m),
-        _to_ollama_stream("generate"), usage_from_openai,
+        _to_ollama_stream("generate"),
+        usage_from_openai,
     ),
     "embed": Leg(
-        "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
-        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_embed(a, model=m), _no_stream,
+        "/v1/embeddings",
+        "sse",
+        bridge.ollama_embed_to_openai_embeddings,
+        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_embed(a, model=m),
+        _no_stream,
         usage_from_openai,
     ),
     "embed_legacy": Leg(
-        "/v1/embeddings", "sse", bridge.ollama_embed_to_openai_embeddings,
-        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_legacy(a, model=m), _no_stream,
+        "/v1/embeddings",
+        "sse",
+        bridge.ollama_embed_to_openai_embeddings,
+        lambda a, m, _r: bridge.openai_embeddings_response_to_ollama_legacy(a, model=m),
+        _no_stream,
         usage_from_openai,
     ),
 }

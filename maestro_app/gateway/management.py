@@ -8,6 +8,7 @@ models are rediscovered afterwards.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +32,8 @@ ROUTES = (
     ("/api/delete", "DELETE"),
 )
 STREAMING_OPS = frozenset({"pull", "push", "create"})
+
+logger = logging.getLogger(__name__)
 
 
 def rename_names(obj: Any, real: str, display: str) -> Any:
@@ -69,8 +72,9 @@ def _target(snapshot: Snapshot, op: str, name: str) -> tuple[NodeView, str]:
     if holders:
         return holders[0]
     if op in ("pull", "create"):
-        healthy = sorted((n for n in nodes if n.health_status != "unhealthy"),
-                         key=lambda n: (-n.priority, n.id))
+        healthy = sorted(
+            (n for n in nodes if n.health_status != "unhealthy"), key=lambda n: (-n.priority, n.id)
+        )
         if not healthy:
             raise ServiceUnavailable("No healthy Ollama node to manage models on")
         return healthy[0], name
@@ -88,8 +92,9 @@ async def endpoint(request: Request) -> Response:
     key = "source" if op == "copy" else ("model" if "model" in body else "name")
     name = body.get(key)
     if not isinstance(name, str) or not name.strip():
-        raise BadRequest(f"Missing required field '{'source' if op == 'copy' else 'model'}'",
-                         code="missing_field")
+        raise BadRequest(
+            f"Missing required field '{'source' if op == 'copy' else 'model'}'", code="missing_field"
+        )
     if op == "copy":
         destination = body.get("destination")
         if not isinstance(destination, str) or not destination.strip():
@@ -100,32 +105,44 @@ async def endpoint(request: Request) -> Response:
     body[key] = real
     if key == "model" and "name" in body:
         body["name"] = real
-    call = Call(request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
-                started=time.perf_counter(), endpoint=request.url.path, source="ollama",
-                stream=op in STREAMING_OPS and body.get("stream", True) is not False,
-                user=user, model=name, real_model=real, node_id=node.id, node_name=node.name)
+    call = Call(
+        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        started=time.perf_counter(),
+        endpoint=request.url.path,
+        source="ollama",
+        stream=op in STREAMING_OPS and body.get("stream", True) is not False,
+        user=user,
+        model=name,
+        real_model=real,
+        node_id=node.id,
+        node_name=node.name,
+    )
     try:
         resp = await gateway.rt.upstream.send(
-            request.method, node.base_url + request.url.path, body=orjson.dumps(body),
+            request.method,
+            node.base_url + request.url.path,
+            body=orjson.dumps(body),
             headers=node.upstream_headers,
         )
     except UpstreamError as exc:
         gateway.record(call, status=502, error=str(exc))
         raise UpstreamFailed(f"Node '{node.name}' failed: {exc}") from None
     if call.stream and resp.status < 400:
-        return StreamingResponse(_progress(gateway, call, node, resp),
-                                 media_type="application/x-ndjson")
+        return StreamingResponse(_progress(gateway, call, node, resp), media_type="application/x-ndjson")
     try:
         raw = await resp.read()
     except UpstreamError as exc:
         raw = orjson.dumps({"error": str(exc)})
     finally:
         resp.close()
-    gateway.record(call, status=resp.status, error=None if resp.status < 400 else raw[:500].decode("utf-8", "replace"))
+    gateway.record(
+        call, status=resp.status, error=None if resp.status < 400 else raw[:500].decode("utf-8", "replace")
+    )
     if resp.status < 400:
-        gateway.after_models_changed(node.id)
-    return Response(raw, status_code=resp.status,
-                    media_type=resp.headers.get("content-type", "application/json"))
+        _models_changed(gateway, node)
+    return Response(
+        raw, status_code=resp.status, media_type=resp.headers.get("content-type", "application/json")
+    )
 
 
 async def _progress(gateway: Any, call: Any, node: NodeView, resp: UpstreamResponse) -> AsyncIterator[bytes]:
@@ -139,4 +156,13 @@ async def _progress(gateway: Any, call: Any, node: NodeView, resp: UpstreamRespo
     finally:
         resp.close()
         gateway.record(call, status=status, error=error)
+        _models_changed(gateway, node)
+
+
+def _models_changed(gateway: Any, node: NodeView) -> None:
+    """Ask for a rediscovery. The node has done the work by now: a failure here is logged,
+    never turned into an error for the client (who might retry a copy or a create)."""
+    try:
         gateway.after_models_changed(node.id)
+    except Exception:
+        logger.exception("could not schedule a rediscovery of node %s", node.name)

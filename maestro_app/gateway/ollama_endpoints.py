@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from maestro_app.domain.errors import NotFound, UpstreamFailed
+from maestro_app.domain.names import canonical
 from maestro_app.domain.routing import resolve
 from maestro_app.gateway import management
 from maestro_app.gateway.body import check_fields, parse_object, read_limited
@@ -25,7 +27,7 @@ GENERATE = Endpoint("/api/generate", "ollama", "generate", stream_default=True)
 EMBED = Endpoint("/api/embed", "ollama", "embed", stream_default=False)
 EMBEDDINGS = Endpoint("/api/embeddings", "ollama", "embed_legacy", stream_default=False)
 OLLAMA_COMPAT_VERSION = "0.12.6"
-_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+_EPOCH = datetime(2024, 1, 1, tzinfo=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _gateway(request: Request) -> Gateway:
@@ -96,18 +98,25 @@ async def show(request: Request) -> Response:
     check_fields(body, ("model",))
     requested: str = body["model"]
     route = resolve(snapshot, requested, user=user, state=gateway.rt.balancer)
-    entry = next((e for e in catalog(snapshot, user) if e.name == requested), None)
+    wanted = canonical(requested)  # `qwen3` is `qwen3:latest`
+    entry = next((e for e in catalog(snapshot, user) if canonical(e.name) == wanted), None)
     attempt = route.attempts[0]  # a group shows as its first member, under the group's name
-    context_length = (entry.context_length if entry else None) or (
-        attempt.mapping.context_length if attempt.mapping else None
+    info = attempt.node.find_model(attempt.real_model)
+    mapping = attempt.mapping
+    context_length = (
+        (entry.context_length if entry else None)
+        or (mapping.context_length if mapping else None)
+        or (info.context_length if info else None)
     )
     answer: dict[str, Any] | None = None
     if attempt.node.node_type == "ollama":
         try:
             resp = await gateway.rt.upstream.send(
-                "POST", attempt.node.base_url + "/api/show",
+                "POST",
+                attempt.node.base_url + "/api/show",
                 body=orjson.dumps(dict(body, model=attempt.real_model)),
-                headers=attempt.node.upstream_headers, read_timeout=30,
+                headers=attempt.node.upstream_headers,
+                read_timeout=30,
             )
             raw = await resp.read()
             resp.close()
@@ -122,7 +131,9 @@ async def show(request: Request) -> Response:
                 parsed = None
             answer = parsed if isinstance(parsed, dict) else None
     if answer is None:
-        info = attempt.node.find_model(attempt.real_model)
+        if info is None and entry is None and mapping is None:
+            # A vLLM node is not asked: a name it does not advertise is unknown (SPEC §2).
+            raise NotFound(f"model '{requested}' not found")
         answer = {
             "modelfile": "",
             "parameters": "",
@@ -138,15 +149,28 @@ async def show(request: Request) -> Response:
         }
     model_info = answer.setdefault("model_info", {})
     if context_length:
-        arch = model_info.get("general.architecture") or (answer.get("details") or {}).get("family") or "llama"
+        arch = (
+            model_info.get("general.architecture") or (answer.get("details") or {}).get("family") or "llama"
+        )
         model_info["general.architecture"] = arch
         model_info[f"{arch}.context_length"] = context_length
-    if entry and entry.capabilities and not answer.get("capabilities"):
+    if mapping and mapping.capabilities:
+        answer["capabilities"] = list(mapping.capabilities)  # the admin's word over the node's
+    elif entry and entry.capabilities and not answer.get("capabilities"):
         answer["capabilities"] = list(entry.capabilities)
-    return Response(
-        orjson.dumps(management.rename_names(answer, attempt.real_model, requested)),
-        media_type="application/json",
-    )
+    answer = management.rename_names(answer, attempt.real_model, requested)
+    if isinstance(answer.get("modelfile"), str):
+        # `ollama show` writes the model's own name into the Modelfile text (`FROM <name>`).
+        answer["modelfile"] = _rename_in_text(answer["modelfile"], attempt.real_model, requested)
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
+def _rename_in_text(text: str, real: str, display: str) -> str:
+    """Replace `real` where it stands as a whole model name inside free text."""
+    if real == display or real not in text:
+        return text
+    pattern = re.compile(r"(?<![\w.:/-])" + re.escape(real) + r"(?![\w.:/-])")
+    return pattern.sub(lambda _: display, text)
 
 
 @router.get("/api/ps")
@@ -182,5 +206,10 @@ async def ps(request: Request) -> JSONResponse:
 
 
 for _path, _method in management.ROUTES:
-    router.add_api_route(_path, management.endpoint, methods=[_method], include_in_schema=True,
-                         name=f"manage{_path.replace('/', '_')}")
+    router.add_api_route(
+        _path,
+        management.endpoint,
+        methods=[_method],
+        include_in_schema=True,
+        name=f"manage{_path.replace('/', '_')}",
+    )

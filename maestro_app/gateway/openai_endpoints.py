@@ -34,7 +34,9 @@ async def list_models(request: Request) -> JSONResponse:
             "id": entry.name,
             "object": "model",
             "created": _STARTED,
-            "owned_by": "model-maestro" if entry.is_group else (entry.node.name if entry.node else "model-maestro"),
+            "owned_by": "model-maestro"
+            if entry.is_group
+            else (entry.node.name if entry.node else "model-maestro"),
         }
         if entry.context_length:
             item["max_model_len"] = entry.context_length

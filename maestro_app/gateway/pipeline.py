@@ -40,8 +40,8 @@ from maestro_app.gateway.upstream import (
     UpstreamResponse,
     UpstreamTimeoutError,
 )
-from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.ollama import images_in_ollama_request
+from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
 
@@ -90,9 +90,7 @@ class Gateway:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
         settings = runtime.settings
-        self.auth = Authenticator(
-            jwt_secret=settings.jwt_secret_key or "", admin_token=settings.admin_token
-        )
+        self.auth = Authenticator(jwt_secret=settings.jwt_secret_key or "", admin_token=settings.admin_token)
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -128,9 +126,7 @@ class Gateway:
     async def forward(
         self, request: Request, ep: Endpoint, call: Call, route: Route, body: dict[str, Any], stream: bool
     ) -> Response:
-        client_usage = ep.dialect == "ollama" or bool(
-            (body.get("stream_options") or {}).get("include_usage")
-        )
+        client_usage = ep.dialect == "ollama" or bool((body.get("stream_options") or {}).get("include_usage"))
         cooldown = float(self.rt.snapshot.setting("node_cooldown_s"))
         failures: list[str] = []
         timed_out = False
@@ -183,8 +179,14 @@ class Gateway:
         )
 
     async def _start_stream(
-        self, request: Request, ep: Endpoint, call: Call, attempt: Attempt, leg: Leg,
-        resp: UpstreamResponse, client_usage: bool,
+        self,
+        request: Request,
+        ep: Endpoint,
+        call: Call,
+        attempt: Attempt,
+        leg: Leg,
+        resp: UpstreamResponse,
+        client_usage: bool,
     ) -> Response | None:
         """Read the first chunk (still fail-over-able), then hand the rest to the relay."""
         chunks = resp.iter_chunks().__aiter__()
@@ -218,13 +220,18 @@ class Gateway:
             content,
             exchange,
             media_type=MEDIA_TYPES[ep.dialect],
-            headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache",
-                     "X-Accel-Buffering": "no"},
+            headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     async def _answer(
-        self, request: Request, ep: Endpoint, call: Call, attempt: Attempt, leg: Leg,
-        resp: UpstreamResponse, body: dict[str, Any],
+        self,
+        request: Request,
+        ep: Endpoint,
+        call: Call,
+        attempt: Attempt,
+        leg: Leg,
+        resp: UpstreamResponse,
+        body: dict[str, Any],
     ) -> Response | None:
         node_id = attempt.node.id
         try:
@@ -275,8 +282,12 @@ class Gateway:
             code = "model_not_found" if status == 404 else "upstream_error"
             kind = "not_found_error" if status == 404 else "invalid_request_error"
             content = {"error": {"message": detail, "type": kind, "code": code}}
-        return Response(orjson.dumps(content), status_code=status, media_type="application/json",
-                        headers={"X-Request-ID": call.request_id})
+        return Response(
+            orjson.dumps(content),
+            status_code=status,
+            media_type="application/json",
+            headers={"X-Request-ID": call.request_id},
+        )
 
     def after_models_changed(self, node_id: int) -> None:
         """A node's model list changed through us (pull, delete, ...): rediscover it soon."""
@@ -285,7 +296,12 @@ class Gateway:
     # -- activity ------------------------------------------------------------------------
 
     def record(
-        self, call: Call, *, status: int, error: str | None = None, usage: Usage | None = None,
+        self,
+        call: Call,
+        *,
+        status: int,
+        error: str | None = None,
+        usage: Usage | None = None,
         ttfb: float | None = None,
     ) -> None:
         end = time.perf_counter()

@@ -12,7 +12,6 @@ Errors are mapped to three kinds the pipeline acts on:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
@@ -52,7 +51,7 @@ class UpstreamResponse:
     async def read(self) -> bytes:
         try:
             return await self._resp.read()
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise UpstreamTimeoutError("upstream read timed out") from exc
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamReadError(f"upstream answer broke off: {exc or type(exc).__name__}") from exc
@@ -61,7 +60,7 @@ class UpstreamResponse:
         try:
             async for chunk in self._resp.content.iter_any():
                 yield chunk
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise UpstreamTimeoutError("upstream read timed out") from exc
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamReadError(f"upstream stream broke off: {exc or type(exc).__name__}") from exc
@@ -113,9 +112,14 @@ class UpstreamClient:
             )
         try:
             resp = await self.session.request(
-                method, url, data=body, headers=headers, allow_redirects=False, **kwargs  # type: ignore[arg-type]
+                method,
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                **kwargs,  # type: ignore[arg-type]
             )
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise UpstreamTimeoutError(f"upstream {url} did not answer in time") from exc
         except (aiohttp.ClientError, ConnectionError, OSError) as exc:
             raise UpstreamConnectError(f"cannot reach {url}: {exc or type(exc).__name__}") from exc

@@ -8,6 +8,7 @@ transaction off the event loop. `stop` drains everything that is still queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from typing import Any
@@ -44,10 +45,8 @@ class ActivityQueue:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         await self.flush()
 
@@ -68,10 +67,8 @@ class ActivityQueue:
 
     async def _run(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            except asyncio.TimeoutError:
-                pass
             self._wake.clear()
             try:
                 await self.flush()

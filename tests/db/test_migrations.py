@@ -28,17 +28,35 @@ def test_concurrent_starts_migrate_once(database_url, tmp_path: Path):
         engine.dispose()
     root = Path(__file__).resolve().parents[2]
     procs = [
-        subprocess.Popen([sys.executable, "-c", SCRIPT, database_url, str(tmp_path)], cwd=root,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, database_url, str(tmp_path)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for _ in range(4)
     ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [r[1].decode()[-800:] for r in results]
     engine = make_engine(database_url)
     tables = set(sa.inspect(engine).get_table_names())
-    assert {"users", "nodes", "node_models", "model_mappings", "model_groups", "model_group_members",
-            "model_configs", "tool_sets", "system_prompts", "settings", "activity_records",
-            "audit_records", "node_health_events", "dashboard_admins", "alembic_version"} <= tables
+    assert {
+        "users",
+        "nodes",
+        "node_models",
+        "model_mappings",
+        "model_groups",
+        "model_group_members",
+        "model_configs",
+        "tool_sets",
+        "system_prompts",
+        "settings",
+        "activity_records",
+        "audit_records",
+        "node_health_events",
+        "dashboard_admins",
+        "alembic_version",
+    } <= tables
     with engine.connect() as conn:
         versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     assert len(versions) == 1

@@ -119,10 +119,12 @@ def test_client_disconnect_cancels_upstream(gateway, upstream_factory):
     a, b, client = _two_nodes(gateway, upstream_factory)
     a.chunks = 50
     a.chunk_delay = 0.1
-    with httpx.Client(base_url=gateway.url, headers=client.headers, timeout=10) as c:
-        with c.stream("POST", "/v1/chat/completions", json=dict(BODY, stream=True)) as s:
-            for _ in s.iter_bytes():
-                break  # leave after the first bytes
+    with (
+        httpx.Client(base_url=gateway.url, headers=client.headers, timeout=10) as c,
+        c.stream("POST", "/v1/chat/completions", json=dict(BODY, stream=True)) as s,
+    ):
+        for _ in s.iter_bytes():
+            break  # leave after the first bytes
     assert wait_for(lambda: a.cancelled >= 1, timeout=5), "upstream request was not cancelled"
     assert wait_for(lambda: a.in_flight == 0, timeout=5)
     started = time.monotonic()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.fakes.upstream import FakeModel
 from tests.support import activity, add_mapping, add_node, add_user, set_settings
 
 
@@ -98,7 +97,7 @@ def _spread(gateway, fakes, n: int = 60) -> list[int]:  # type: ignore[no-untype
 
 def _three_nodes(gateway, upstream_factory, weights=(1, 1, 1)):  # type: ignore[no-untyped-def]
     fakes = [upstream_factory(["m"]) for _ in range(3)]
-    for i, (fake, weight) in enumerate(zip(fakes, weights)):
+    for i, (fake, weight) in enumerate(zip(fakes, weights, strict=True)):
         add_node(gateway, fake, name=f"n{i}", node_type="vllm", priority=10 - i, weight=weight)
     return fakes
 
