@@ -40,7 +40,7 @@ from maestro_app.gateway.upstream import (
     UpstreamResponse,
     UpstreamTimeoutError,
 )
-from maestro_app.providers.ollama import images_in_ollama_request
+from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
@@ -116,6 +116,10 @@ class Gateway:
             route = resolve(
                 snapshot, body["model"], user=user, state=self.rt.balancer, needs=needs_of(body, ep)
             )
+            if ep.dialect == "ollama" and is_load_request(body, ep.kind):
+                loaded = self._load_locally(ep, call, route, body)
+                if loaded is not None:
+                    return loaded
             return await self.forward(request, ep, call, route, body, stream)
         except GatewayError as err:
             self.record(call, status=err.status, error=err.message)
@@ -287,6 +291,19 @@ class Gateway:
             status_code=status,
             media_type="application/json",
             headers={"X-Request-ID": call.request_id},
+        )
+
+    def _load_locally(self, ep: Endpoint, call: Call, route: Route, body: dict[str, Any]) -> Response | None:
+        """An Ollama load request (empty chat/prompt) for a vLLM node: vLLM keeps its models
+        loaded, so answer as Ollama would instead of asking the node to generate."""
+        attempt = route.attempts[0]
+        if attempt.node.node_type == "ollama":
+            return None  # Ollama nodes load for real
+        call.real_model, call.node_id, call.node_name = attempt.real_model, attempt.node.id, attempt.node.name
+        self.record(call, status=200, usage=Usage(0, 0))
+        answer = load_answer(model=call.model or "", kind=ep.kind, keep_alive=body.get("keep_alive"))
+        return Response(
+            orjson.dumps(answer), media_type="application/json", headers={"X-Request-ID": call.request_id}
         )
 
     def after_models_changed(self, node_id: int) -> None:

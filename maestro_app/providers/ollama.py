@@ -76,3 +76,27 @@ def unix_from_rfc3339(value: Any) -> int | None:
         return int(datetime.fromisoformat(f"{day}T{clock}{offset}").timestamp())
     except ValueError:
         return None
+
+
+def is_load_request(body: Mapping[str, Any], kind: str) -> bool:
+    """An empty chat or prompt: Ollama clients send it to (un)load a model, not to generate."""
+    if kind == "chat":
+        return not body.get("messages")
+    if kind == "generate":
+        return not body.get("prompt") and not body.get("images")
+    return False
+
+
+def load_answer(*, model: str, kind: str, keep_alive: Any = None) -> dict[str, Any]:
+    """What Ollama answers to a load request (`done_reason` "unload" when keep_alive is 0)."""
+    unload = keep_alive in (0, "0", "0s", "0m")
+    answer: dict[str, Any] = {
+        "model": model,
+        "created_at": rfc3339(),
+    }
+    if kind == "chat":
+        answer["message"] = {"role": "assistant", "content": ""}
+    else:
+        answer["response"] = ""
+    answer.update(done_reason="unload" if unload else "load", done=True)
+    return answer
