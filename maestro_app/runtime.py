@@ -17,6 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -49,6 +50,8 @@ class Runtime:
             max_connections=settings.upstream_max_connections,
         )
         self.activity = ActivityQueue(self.engine)
+        # Scaled mode (REDIS_URL set): one client per worker, opened in start().
+        self.redis: Redis | None = None
         self.started = False
         self._reload_lock = threading.Lock()
         self._poll_task: asyncio.Task[None] | None = None
@@ -63,7 +66,14 @@ class Runtime:
             bootstrap.seed_first_start(session, settings=self.settings)
         self.reload()
 
+    def redis_key(self, *parts: object) -> str:
+        """A Redis key under this deployment's prefix: `redis_key("limits", 3)` -> `maestro:limits:3`."""
+        return ":".join((self.settings.redis_key_prefix, *map(str, parts)))
+
     async def start(self) -> None:
+        if self.settings.redis_url:
+            self.redis = Redis.from_url(self.settings.redis_url, decode_responses=False)
+            await self.redis.ping()
         await asyncio.to_thread(self.prepare)
         self.activity.start()
         self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
@@ -82,6 +92,9 @@ class Runtime:
             task.cancel()
         await self.activity.stop()
         await self.upstream.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+            self.redis = None
         logger.info("runtime stopped")
 
     @contextlib.asynccontextmanager

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     maestro_data_dir: Path = Path("./data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Every Redis key we write starts with this (Reflex's UI state uses its own prefix).
+    redis_key_prefix: str = "maestro"
     jwt_secret_key: str | None = None
     admin_token: str | None = None
     admin_username: str = "admin"

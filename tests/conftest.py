@@ -89,6 +89,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+REDIS_URL = os.environ.get("MAESTRO_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import redis as redis_sync
+
+    prefix = f"maestro-test-{RUN_ID}-{secrets.token_hex(4)}"
+    yield prefix
+    client = redis_sync.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def scaled_gateway_factory(gateway_factory, redis_prefix):  # type: ignore[no-untyped-def]
+    """Gateways in scaled mode: Redis at REDIS_URL under this test's key prefix."""
+
+    def make(**overrides: object) -> LiveGateway:
+        return gateway_factory(redis_url=REDIS_URL, redis_key_prefix=redis_prefix, **overrides)  # type: ignore[no-any-return]
+
+    return make
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
