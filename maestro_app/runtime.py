@@ -28,8 +28,10 @@ from maestro_app.gateway.upstream import Timeouts, UpstreamClient
 from maestro_app.services import bootstrap
 from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
+from maestro_app.services.usage_counters import usage_today
 from maestro_app.settings import Settings
-from maestro_app.stores.activity import ActivityQueue
+from maestro_app.stores.ledger import JournalLedger, Ledger, RedisStreamLedger
+from maestro_app.stores.limits import LimitStore, MemoryLimitStore, RedisLimitStore, utc_day
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +51,11 @@ class Runtime:
             ),
             max_connections=settings.upstream_max_connections,
         )
-        self.activity = ActivityQueue(self.engine)
-        # Scaled mode (REDIS_URL set): one client per worker, opened in start().
+        # Scaled mode (REDIS_URL set): one client per worker, opened in start(); the limit
+        # store and the ledger switch to their Redis versions then.
         self.redis: Redis | None = None
+        self.limits: LimitStore = MemoryLimitStore()
+        self.ledger: Ledger = JournalLedger(self.engine, settings.data_dir / "ledger")
         self.started = False
         self._reload_lock = threading.Lock()
         self._poll_task: asyncio.Task[None] | None = None
@@ -64,6 +68,12 @@ class Runtime:
         run_migrations(self.engine, data_dir=self.settings.data_dir)
         with session_scope(self.engine) as session:
             bootstrap.seed_first_start(session, settings=self.settings)
+        if isinstance(self.ledger, JournalLedger):
+            self.ledger.replay()
+        if isinstance(self.limits, MemoryLimitStore):
+            day = utc_day(self.limits.clock())
+            with Session(self.engine) as session:
+                self.limits.preload(day, usage_today(session, day=day))
         self.reload()
 
     def redis_key(self, *parts: object) -> str:
@@ -73,9 +83,16 @@ class Runtime:
     async def start(self) -> None:
         if self.settings.redis_url:
             self.redis = Redis.from_url(self.settings.redis_url, decode_responses=False)
-            await self.redis.ping()
+            await self.redis.ping()  # type: ignore[misc]
+            self.limits = RedisLimitStore(self.redis, prefix=self.settings.redis_key_prefix)
+            self.ledger = RedisStreamLedger(
+                self.engine,
+                self.redis,
+                stream=self.redis_key("ledger"),
+                claim_idle_s=self.settings.ledger_claim_idle_s,
+            )
         await asyncio.to_thread(self.prepare)
-        self.activity.start()
+        await self.ledger.start()
         self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
         self.started = True
         logger.info(
@@ -90,7 +107,7 @@ class Runtime:
                 await self._poll_task
         for task in list(self._background):
             task.cancel()
-        await self.activity.stop()
+        await self.ledger.stop()
         await self.upstream.close()
         if self.redis is not None:
             await self.redis.aclose()

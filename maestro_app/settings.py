@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Every Redis key we write starts with this (Reflex's UI state uses its own prefix).
     redis_key_prefix: str = "maestro"
+    # Scaled mode: ledger entries a dead process read but never acknowledged are taken over
+    # by another process after this long.
+    ledger_claim_idle_s: float = 30.0
     jwt_secret_key: str | None = None
     admin_token: str | None = None
     admin_username: str = "admin"

@@ -200,7 +200,7 @@ class LiveGateway:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
 
     def flush_activity(self) -> None:
-        self.run(self.runtime.activity.flush())
+        self.run(self.runtime.ledger.flush())
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Settings:

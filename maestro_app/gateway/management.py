@@ -125,7 +125,7 @@ async def endpoint(request: Request) -> Response:
             headers=node.upstream_headers,
         )
     except UpstreamError as exc:
-        gateway.record(call, status=502, error=str(exc))
+        await gateway.record(call, status=502, error=str(exc))
         raise UpstreamFailed(f"Node '{node.name}' failed: {exc}") from None
     if call.stream and resp.status < 400:
         return StreamingResponse(_progress(gateway, call, node, resp), media_type="application/x-ndjson")
@@ -135,7 +135,7 @@ async def endpoint(request: Request) -> Response:
         raw = orjson.dumps({"error": str(exc)})
     finally:
         resp.close()
-    gateway.record(
+    await gateway.record(
         call, status=resp.status, error=None if resp.status < 400 else raw[:500].decode("utf-8", "replace")
     )
     if resp.status < 400:
@@ -155,7 +155,7 @@ async def _progress(gateway: Any, call: Any, node: NodeView, resp: UpstreamRespo
         yield orjson.dumps({"error": f"node '{node.name}' broke off: {exc}"}) + b"\n"
     finally:
         resp.close()
-        gateway.record(call, status=status, error=error)
+        await gateway.record(call, status=status, error=error)
         _models_changed(gateway, node)
 
 

@@ -34,7 +34,7 @@ from maestro_app.domain.source import detect_source
 from maestro_app.gateway.auth import Authenticator
 from maestro_app.gateway.body import REQUIRED, check_fields, parse_object, read_limited
 from maestro_app.gateway.legs import Leg, leg_for
-from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, relay_stream
+from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, content_chars, relay_stream
 from maestro_app.gateway.upstream import (
     UpstreamError,
     UpstreamResponse,
@@ -44,6 +44,7 @@ from maestro_app.providers.ollama import images_in_ollama_request, is_load_reque
 from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
+from maestro_app.stores.limits import Reservation
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Call:
     node_id: int | None = None
     node_name: str | None = None
     prompt_chars: int = 0
+    reservation: Reservation | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,26 +105,30 @@ class Gateway:
         check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
         call = Call(
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            # Always our own id: it keys the idempotent ledger, so it must be unique.
+            request_id=uuid.uuid4().hex,
             started=started,
             endpoint=ep.path,
             source=detect_source(request.headers, dialect=ep.dialect),
             stream=stream,
             user=user,
             model=body["model"],
-            prompt_chars=len(raw),
+            prompt_chars=prompt_chars(body),
         )
         try:
             route = resolve(
                 snapshot, body["model"], user=user, state=self.rt.balancer, needs=needs_of(body, ep)
             )
+            call.reservation = await self.rt.limits.admit(
+                user, estimate=reservation_estimate(body, call.prompt_chars)
+            )
             if ep.dialect == "ollama" and is_load_request(body, ep.kind):
-                loaded = self._load_locally(ep, call, route, body)
+                loaded = await self._load_locally(ep, call, route, body)
                 if loaded is not None:
                     return loaded
             return await self.forward(request, ep, call, route, body, stream)
         except GatewayError as err:
-            self.record(call, status=err.status, error=err.message)
+            await self.record(call, status=err.status, error=err.message)
             raise
 
     # -- sending with failover -----------------------------------------------------------
@@ -206,14 +212,21 @@ class Gateway:
         except ClientGone:
             resp.close()
             self.rt.balancer.finish(attempt.node.id)
-            self.record(call, status=CLIENT_CLOSED, error="client closed before the first byte")
+            await self.record(call, status=CLIENT_CLOSED, error="client closed before the first byte")
             return Response(status_code=CLIENT_CLOSED)
         ttfb = time.perf_counter()
         node_id = attempt.node.id
 
-        def on_close(status: int, error: str | None, usage: Usage | None, _: float | None) -> None:
+        async def on_close(exchange: Exchange) -> None:
             self.rt.balancer.finish(node_id)
-            self.record(call, status=status, error=error, usage=usage, ttfb=ttfb)
+            await self.record(
+                call,
+                status=exchange.status,
+                error=exchange.error,
+                usage=exchange.usage,
+                ttfb=ttfb,
+                output_chars=exchange.output_chars,
+            )
 
         exchange = Exchange(resp, on_close=on_close)
         transform = leg.stream(call.model or "", client_usage)
@@ -244,7 +257,7 @@ class Gateway:
             call.extra["failure"] = str(exc)
             return None
         except ClientGone:
-            self.record(call, status=CLIENT_CLOSED, error="client closed before the answer")
+            await self.record(call, status=CLIENT_CLOSED, error="client closed before the answer")
             return Response(status_code=CLIENT_CLOSED)
         finally:
             resp.close()
@@ -259,7 +272,9 @@ class Gateway:
         except (ValueError, TypeError, KeyError) as exc:
             call.extra["failure"] = f"unreadable answer ({exc})"
             return None
-        self.record(call, status=200, usage=usage, ttfb=ttfb)
+        await self.record(
+            call, status=200, usage=usage, ttfb=ttfb, output_chars=0 if usage else content_chars(answer)
+        )
         return Response(
             orjson.dumps(answer),
             media_type="application/json",
@@ -279,7 +294,7 @@ class Gateway:
         if status in (401, 403):
             # The node refused the gateway's own credentials: a gateway problem, not the client's.
             status, detail = 502, f"Node '{attempt.node.name}' refused the gateway's credentials"
-        self.record(call, status=status, error=detail)
+        await self.record(call, status=status, error=detail)
         if ep.dialect == "ollama":
             content: dict[str, Any] = {"error": detail}
         else:
@@ -293,14 +308,16 @@ class Gateway:
             headers={"X-Request-ID": call.request_id},
         )
 
-    def _load_locally(self, ep: Endpoint, call: Call, route: Route, body: dict[str, Any]) -> Response | None:
+    async def _load_locally(
+        self, ep: Endpoint, call: Call, route: Route, body: dict[str, Any]
+    ) -> Response | None:
         """An Ollama load request (empty chat/prompt) for a vLLM node: vLLM keeps its models
         loaded, so answer as Ollama would instead of asking the node to generate."""
         attempt = route.attempts[0]
         if attempt.node.node_type == "ollama":
             return None  # Ollama nodes load for real
         call.real_model, call.node_id, call.node_name = attempt.real_model, attempt.node.id, attempt.node.name
-        self.record(call, status=200, usage=Usage(0, 0))
+        await self.record(call, status=200, usage=Usage(0, 0))
         answer = load_answer(model=call.model or "", kind=ep.kind, keep_alive=body.get("keep_alive"))
         return Response(
             orjson.dumps(answer), media_type="application/json", headers={"X-Request-ID": call.request_id}
@@ -312,7 +329,7 @@ class Gateway:
 
     # -- activity ------------------------------------------------------------------------
 
-    def record(
+    async def record(
         self,
         call: Call,
         *,
@@ -320,13 +337,20 @@ class Gateway:
         error: str | None = None,
         usage: Usage | None = None,
         ttfb: float | None = None,
+        output_chars: int = 0,
     ) -> None:
+        """Make the activity record durable, then settle the limit reservation."""
         end = time.perf_counter()
-        estimated = usage is None
-        prompt = usage.prompt_tokens if usage else max(1, call.prompt_chars // 4) if status < 400 else 0
-        completion = usage.completion_tokens if usage else 0
+        estimated = usage is None and status < 400
+        if usage is not None:
+            prompt, completion = usage.prompt_tokens, usage.completion_tokens
+        elif status < 400 or output_chars:
+            prompt, completion = estimate_tokens(call.prompt_chars), estimate_tokens(output_chars)
+            estimated = True
+        else:
+            prompt = completion = 0
         user = call.user
-        self.rt.activity.put(
+        await self.rt.ledger.append(
             {
                 "request_id": call.request_id,
                 "user_id": user.id if user else None,
@@ -342,13 +366,52 @@ class Gateway:
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
-                "estimated": estimated and status < 400,
+                "estimated": estimated,
                 "duration_ms": (end - call.started) * 1000.0,
                 "ttfb_ms": (ttfb - call.started) * 1000.0 if ttfb else None,
                 "error": error,
                 "created_at": utcnow(),
             }
         )
+        if call.reservation is not None:
+            reservation, call.reservation = call.reservation, None
+            # The gateway could not answer: the request does not count against the quota.
+            refund = status >= 500 and usage is None and not output_chars
+            await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
+
+
+def prompt_chars(body: dict[str, Any]) -> int:
+    """Characters of prompt text in a request body (messages, prompt, input, system)."""
+    total = 0
+    for key in ("prompt", "input", "system", "suffix"):
+        value = body.get(key)
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, list):
+            total += sum(len(v) for v in value if isinstance(v, str))
+    for message in body.get("messages") or ():
+        if isinstance(message, dict):
+            content = message.get("content")
+            if isinstance(content, str):
+                total += len(content)
+            elif isinstance(content, list):
+                total += sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
+    return total
+
+
+def estimate_tokens(chars: int) -> int:
+    """Rough token count for text of `chars` characters when the upstream gave none."""
+    return (chars + 3) // 4 if chars > 0 else 0
+
+
+def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:
+    """Tokens to reserve at admission: the prompt, plus the answer size the client asked for."""
+    asked = body.get("max_tokens") or body.get("max_completion_tokens")
+    options = body.get("options")
+    if asked is None and isinstance(options, dict):
+        asked = options.get("num_predict")
+    bound = asked if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0 else 0
+    return estimate_tokens(prompt_chars) + min(bound, 32768)
 
 
 def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:

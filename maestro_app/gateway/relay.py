@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -39,7 +39,7 @@ class Exchange:
         self,
         response: UpstreamResponse,
         *,
-        on_close: Callable[[int, str | None, Usage | None, float | None], None],
+        on_close: Callable[[Exchange], Awaitable[None]],
     ) -> None:
         self.response = response
         self._on_close = on_close
@@ -47,14 +47,35 @@ class Exchange:
         self.status = 200
         self.error: str | None = None
         self.usage: Usage | None = None
-        self.ttfb: float | None = None
+        # Characters of answer text sent, for an estimate when the upstream gives no usage.
+        self.output_chars = 0
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.response.close()
-        self._on_close(self.status, self.error, self.usage, self.ttfb)
+        await self._on_close(self)
+
+
+def content_chars(obj: dict[str, Any]) -> int:
+    """Characters of answer text in an OpenAI or Ollama answer or stream chunk."""
+    total = 0
+    choices = obj.get("choices")
+    if choices:
+        for choice in choices:
+            if not isinstance(choice, dict):
+                continue
+            part = choice.get("delta") or choice.get("message")
+            text = part.get("content") if isinstance(part, dict) else choice.get("text")
+            if isinstance(text, str):
+                total += len(text)
+        return total
+    message = obj.get("message")
+    if isinstance(message, dict) and isinstance(message.get("content"), str):
+        return len(message["content"])
+    response = obj.get("response")
+    return len(response) if isinstance(response, str) else 0
 
 
 def error_event(dialect: str, message: str, *, code: str = "upstream_error") -> bytes:
@@ -104,6 +125,7 @@ async def relay_stream(
                     yield bytes(out) + error_event(dialect, message)
                     return
                 for item in transform.feed(obj):
+                    exchange.output_chars += content_chars(item)
                     out += encode(item)
             exchange.usage = transform.usage
             if out:
@@ -122,8 +144,10 @@ async def relay_stream(
                 continue
             if isinstance(obj, dict):
                 for item in transform.feed(obj):
+                    exchange.output_chars += content_chars(item)
                     tail += encode(item)
         for item in transform.finish():
+            exchange.output_chars += content_chars(item)
             tail += encode(item)
         if dialect == "openai":
             tail += SSE_DONE
@@ -138,7 +162,7 @@ async def relay_stream(
         exchange.status, exchange.error = CLIENT_CLOSED, "client closed the stream"
         raise
     finally:
-        exchange.close()
+        await exchange.close()
 
 
 class RelayResponse(StreamingResponse):
@@ -156,7 +180,7 @@ class RelayResponse(StreamingResponse):
                 self._exchange.status, self._exchange.error = CLIENT_CLOSED, "client went away"
             raise
         finally:
-            self._exchange.close()
+            await self._exchange.close()
 
 
 def now_ms(start: float) -> float:

@@ -1,0 +1,262 @@
+"""The activity ledger: every record is made durable before the client's answer ends,
+then written to the database in batches, idempotently (by request id).
+
+    JournalLedger      embedded mode: append one line to a local journal segment (a write
+                       syscall: survives a kill -9 of the process); the flusher rotates the
+                       segment, inserts its records, deletes it. Leftover segments are
+                       replayed at start.
+    RedisStreamLedger  scaled mode: XADD to a Redis stream; flushers of every process read
+                       it through one consumer group, insert, then XACK + XDEL. Entries a
+                       dead process had read but not acknowledged are claimed after
+                       `claim_idle_s`.
+
+Inserting twice is harmless (`ON CONFLICT (request_id) DO NOTHING`), so a crash between the
+insert and the acknowledgement only replays, never duplicates.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from maestro_app.db.engine import as_background_work
+from maestro_app.db.models import ActivityRecord
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+Record = dict[str, Any]
+
+
+class Ledger(Protocol):
+    written: int
+
+    async def append(self, record: Record) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    def pending(self) -> int: ...
+
+
+def encode_record(record: Record) -> bytes:
+    return orjson.dumps(record)  # datetimes become RFC 3339 strings
+
+
+def decode_record(raw: bytes) -> Record | None:
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # a line torn by a crash mid-write
+    if not isinstance(record, dict) or not record.get("request_id"):
+        return None
+    created = record.get("created_at")
+    if isinstance(created, str):
+        record["created_at"] = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    return record
+
+
+def insert_records(engine: Engine, records: list[Record]) -> int:
+    """Insert, skipping request ids already stored. Returns how many were given."""
+    if not records:
+        return 0
+    table = ActivityRecord.__table__  # type: ignore[attr-defined]
+    make = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with as_background_work(), engine.begin() as conn:
+        for start in range(0, len(records), BATCH_SIZE):
+            stmt = make(table).on_conflict_do_nothing(index_elements=["request_id"])
+            conn.execute(stmt, records[start : start + BATCH_SIZE])
+    return len(records)
+
+
+class _Flusher(abc.ABC):
+    """The periodic part shared by both ledgers."""
+
+    interval: float
+    _task: asyncio.Task[None] | None = None
+
+    @abc.abstractmethod
+    async def flush(self) -> None: ...
+
+    def _start_loop(self, name: str) -> None:
+        self._task = asyncio.create_task(self._loop(), name=name)
+
+    async def _stop_loop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("ledger flush failed; records stay queued and are retried")
+
+
+class JournalLedger(_Flusher):
+    def __init__(self, engine: Engine, directory: Path, *, interval: float = 0.5) -> None:
+        self._engine = engine
+        self._dir = directory
+        self.interval = interval
+        self._fh: Any = None
+        self._seq = 0
+        self._active_count = 0
+        self._lock = asyncio.Lock()
+        self.written = 0
+
+    def _segments(self) -> list[Path]:
+        return sorted(self._dir.glob("journal-*.ndjson"))
+
+    def _open_next(self) -> None:
+        self._seq += 1
+        path = self._dir / f"journal-{self._seq:012d}-{os.getpid()}.ndjson"
+        # Unbuffered: each append is one write() straight to the OS page cache.
+        self._fh = open(path, "ab", buffering=0)  # noqa: SIM115 (closed on rotation/stop)
+        self._active_count = 0
+
+    def replay(self) -> int:
+        """Insert what earlier runs left in the journal (blocking; called before start)."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        done = self._drain(self._segments())
+        if done:
+            logger.info("replayed %d activity record(s) from the journal", done)
+        return done
+
+    async def start(self) -> None:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        existing = self._segments()
+        if existing:
+            self._seq = max(int(p.name.split("-")[1]) for p in existing)
+        self._open_next()
+        self._start_loop("ledger-journal-flusher")
+
+    async def append(self, record: Record) -> None:
+        self._fh.write(encode_record(record) + b"\n")
+        self._active_count += 1
+
+    def pending(self) -> int:
+        return self._active_count
+
+    async def flush(self) -> None:
+        async with self._lock:
+            if self._fh is None:
+                return
+            if self._active_count:
+                self._fh.close()
+                self._open_next()
+            closed = [p for p in self._segments() if p.name != Path(self._fh.name).name]
+            if closed:
+                await asyncio.to_thread(self._drain, closed)
+
+    async def stop(self) -> None:
+        await self._stop_loop()
+        await self.flush()
+        if self._fh is not None:
+            self._fh.close()
+            Path(self._fh.name).unlink(missing_ok=True)  # empty after the final flush
+            self._fh = None
+
+    def _drain(self, segments: Iterable[Path]) -> int:
+        total = 0
+        for path in segments:
+            records = [r for r in map(decode_record, path.read_bytes().splitlines()) if r]
+            total += insert_records(self._engine, records)
+            path.unlink()
+        self.written += total
+        return total
+
+
+class RedisStreamLedger(_Flusher):
+    def __init__(
+        self,
+        engine: Engine,
+        redis: Redis,
+        *,
+        stream: str,
+        interval: float = 0.5,
+        claim_idle_s: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._redis = redis
+        self._stream = stream
+        self._group = "flushers"
+        self._consumer = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.interval = interval
+        self._claim_idle_ms = int(claim_idle_s * 1000)
+        self._lock = asyncio.Lock()
+        self._appended = 0
+        self.written = 0
+
+    async def start(self) -> None:
+        with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
+            await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
+        self._start_loop("ledger-stream-flusher")
+
+    async def append(self, record: Record) -> None:
+        await self._redis.xadd(self._stream, {b"r": encode_record(record)})
+        self._appended += 1
+
+    def pending(self) -> int:
+        return self._appended
+
+    async def flush(self) -> None:
+        async with self._lock:
+            await self._process(await self._claim_stale())
+            while True:
+                reply = await self._redis.xreadgroup(
+                    self._group, self._consumer, {self._stream: ">"}, count=BATCH_SIZE
+                )
+                entries = reply[0][1] if reply else []
+                if not entries:
+                    break
+                await self._process(entries)
+            self._appended = 0
+
+    async def _claim_stale(self) -> list[Any]:
+        claimed: list[Any] = []
+        cursor: Any = "0-0"
+        while True:
+            reply = await self._redis.xautoclaim(
+                self._stream, self._group, self._consumer, self._claim_idle_ms, cursor, count=BATCH_SIZE
+            )
+            cursor, entries = reply[0], reply[1]
+            claimed.extend(e for e in entries if e and e[1])
+            if cursor in (b"0-0", "0-0") or not entries:
+                return claimed
+
+    async def _process(self, entries: list[Any]) -> None:
+        if not entries:
+            return
+        records = [r for _, fields in entries if (r := decode_record(fields.get(b"r", b"")))]
+        await asyncio.to_thread(insert_records, self._engine, records)
+        ids = [entry_id for entry_id, _ in entries]
+        await self._redis.xack(self._stream, self._group, *ids)
+        await self._redis.xdel(self._stream, *ids)
+        self.written += len(records)
+
+    async def stop(self) -> None:
+        await self._stop_loop()
+        await self.flush()
