@@ -12,8 +12,12 @@ import asyncio
 import os
 import secrets
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +111,8 @@ def redis_prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def scaled_gateway_factory(gateway_factory, redis_prefix):  # type: ignore[no-untyped-def]
+def scaled_gateway_factory(redis_prefix, gateway_factory):  # type: ignore[no-untyped-def]
+    # redis_prefix first: its teardown (deleting the keys) must run after the gateways stop.
     """Gateways in scaled mode: Redis at REDIS_URL under this test's key prefix."""
 
     def make(**overrides: object) -> LiveGateway:
@@ -221,9 +226,14 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
 @pytest.fixture
 def gateway_factory(tmp_path: Path, database_url: str) -> Iterator[object]:
     started: list[LiveGateway] = []
+    # Gateways of one test share their secrets, as replicas of one deployment do.
+    shared = {
+        "admin_token": "test-admin-token-" + secrets.token_hex(8),
+        "jwt_secret_key": secrets.token_urlsafe(32),
+    }
 
     def make(**overrides: object) -> LiveGateway:
-        settings = make_settings(tmp_path, database_url, **overrides)
+        settings = make_settings(tmp_path, database_url, **{**shared, **overrides})
         live = LiveGateway(Runtime(settings)).start()
         started.append(live)
         return live
@@ -251,3 +261,91 @@ def upstream_factory() -> Iterator[object]:
     yield make
     for fake in started:
         fake.stop()
+
+
+@dataclass
+class ProcessGateway:
+    """The real thing in its own process: `reflex run --env prod --backend-only`."""
+
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_token(self) -> str:
+        return self.env["ADMIN_TOKEN"]
+
+    def start(self, timeout: float = 90) -> ProcessGateway:
+        root = Path(__file__).resolve().parents[1]
+        log = open(self.log_path, "ab")  # noqa: SIM115 (the child owns it)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "reflex",
+                "run",
+                "--env",
+                "prod",
+                "--backend-only",
+                "--backend-port",
+                str(self.port),
+                "--backend-host",
+                "127.0.0.1",
+            ],
+            cwd=root,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gateway did not become ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (reflex CLI, granian and its workers)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(30)
+        self.proc = None
+
+
+@pytest.fixture
+def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[object]:
+    """Start gateway processes on this test's database; every one shares secrets and data dir
+    unless told otherwise. `make(**env)` adds environment variables."""
+    started: list[ProcessGateway] = []
+    base = {
+        **os.environ,
+        "MAESTRO_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": database_url,
+        "OLLAMA_BASE_URL": "",
+        "ADMIN_TOKEN": "test-admin-token-" + RUN_ID,
+        "ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
+        "JWT_SECRET_KEY": "test-jwt-secret-" + RUN_ID + "-" + "x" * 24,
+        "LOG_LEVEL": "WARNING",
+    }
+
+    def make(port: int | None = None, **env: str) -> ProcessGateway:
+        gw = ProcessGateway(
+            env={**base, **env}, port=port or free_port(), log_path=tmp_path / f"gateway-{len(started)}.log"
+        )
+        started.append(gw)
+        return gw.start()
+
+    yield make
+    for gw in started:
+        gw.kill()

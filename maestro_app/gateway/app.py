@@ -64,6 +64,12 @@ def _add_operations(app: FastAPI, runtime: Runtime) -> None:
             checks["database"] = "ok"
         except Exception as exc:  # the answer must say what is down, never crash
             checks["database"] = f"error: {type(exc).__name__}"
+        if runtime.redis is not None:
+            try:
+                await runtime.redis.ping()  # type: ignore[misc]
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
         checks["runtime"] = "ok" if runtime.started else "starting"
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(

@@ -210,9 +210,12 @@ class RedisStreamLedger(_Flusher):
         self._appended = 0
         self.written = 0
 
-    async def start(self) -> None:
+    async def _ensure_group(self) -> None:
         with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists already
             await self._redis.xgroup_create(self._stream, self._group, id="0", mkstream=True)
+
+    async def start(self) -> None:
+        await self._ensure_group()
         self._start_loop("ledger-stream-flusher")
 
     async def append(self, record: Record) -> None:
@@ -224,16 +227,25 @@ class RedisStreamLedger(_Flusher):
 
     async def flush(self) -> None:
         async with self._lock:
-            await self._process(await self._claim_stale())
-            while True:
-                reply = await self._redis.xreadgroup(
-                    self._group, self._consumer, {self._stream: ">"}, count=BATCH_SIZE
-                )
-                entries = reply[0][1] if reply else []
-                if not entries:
-                    break
-                await self._process(entries)
-            self._appended = 0
+            try:
+                await self._flush_locked()
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # The stream was deleted under us (Redis flushed): start it again.
+                await self._ensure_group()
+
+    async def _flush_locked(self) -> None:
+        await self._process(await self._claim_stale())
+        while True:
+            reply = await self._redis.xreadgroup(
+                self._group, self._consumer, {self._stream: ">"}, count=BATCH_SIZE
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                break
+            await self._process(entries)
+        self._appended = 0
 
     async def _claim_stale(self) -> list[Any]:
         claimed: list[Any] = []
