@@ -23,12 +23,18 @@ def text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def integer(value: Any) -> int | None:
-    """An int from a JSON number; booleans, fractions and other types give None."""
+    """An int from a JSON number; booleans, fractions, numbers outside the signed 64-bit
+    range (which no upstream accepts and JSON encoders refuse) and other types give None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     return None

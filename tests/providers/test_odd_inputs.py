@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from maestro_app.providers import bridge
@@ -67,6 +67,10 @@ ANSWERS: list[Callable[..., dict[str, Any]]] = [
 
 @settings(max_examples=300, deadline=None)
 @given(body=bodies)
+# Found on CI: numbers beyond the signed 64-bit range made orjson refuse the translation.
+@example(body={"prompt_eval_count": 1.8446744073709552e19})
+@example(body={"max_tokens": 1.8446744073709552e19})
+@example(body={"options": {"num_predict": 2**70}, "max_tokens": -(2**64)})
 def test_translators_never_raise_and_answer_json(body: dict[str, Any]) -> None:
     before = orjson.dumps(body)
     for translate in REQUESTS:
