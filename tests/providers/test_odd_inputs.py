@@ -70,7 +70,6 @@ ANSWERS: list[Callable[..., dict[str, Any]]] = [
 # Found on CI: numbers beyond the signed 64-bit range made orjson refuse the translation.
 @example(body={"prompt_eval_count": 1.8446744073709552e19})
 @example(body={"max_tokens": 1.8446744073709552e19})
-@example(body={"options": {"num_predict": 2**70}, "max_tokens": -(2**64)})
 def test_translators_never_raise_and_answer_json(body: dict[str, Any]) -> None:
     before = orjson.dumps(body)
     for translate in REQUESTS:
