@@ -21,7 +21,20 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "default_context_length": 8192,
     "node_cooldown_s": 15,
     "grafana_model": None,
+    # Background jobs (jobs/): how long discovery and warmup of a node wait for its open
+    # requests to finish, and how often old activity is deleted (0 turns retention off).
+    "job_stream_wait_s": 60,
+    "retention_interval_s": 86400,
 }
+
+
+def prompt_scope_key(scope_type: str, value: str) -> str:
+    """How a system prompt's scope value is compared: model and mapping names like model
+    names (`llama3` is `llama3:latest`, case does not matter); users, nodes and groups exactly."""
+    value = value.strip()
+    if scope_type in ("model", "mapping"):
+        return canonical(value).lower()
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +64,8 @@ class NodeView:
     models: dict[str, ModelInfo] = field(default_factory=dict)
     # Headers every upstream request to this node carries (content type, api key, extras)
     upstream_headers: dict[str, str] = field(default_factory=dict)
+    # When `health_status` was decided (Unix time); None before the first check
+    last_health_check: float | None = None
 
     def find_model(self, name: str) -> ModelInfo | None:
         return self.models.get(canonical(name))
@@ -91,6 +106,35 @@ class GroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSetView:
+    id: int
+    name: str
+    # Lower-cased tool names; None = every tool.
+    tools: frozenset[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfigView:
+    id: int
+    model_prefix: str  # lower-cased
+    # The effective allowlist (lower-cased): `allowed_tools` when set, else the named tool
+    # set's tools; None = no filtering.
+    allowed_tools: frozenset[str] | None
+    tool_set: str | None
+    unsupported_params: tuple[str, ...]
+    maintenance_mode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPromptView:
+    id: int
+    scope_type: str  # user | node | group | model | mapping
+    scope_value: str
+    prompt: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True)
 class UserView:
     id: int
     username: str
@@ -117,6 +161,11 @@ class Snapshot:
     mappings: dict[str, tuple[MappingView, ...]] = field(default_factory=dict)
     groups: dict[str, GroupView] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    # lower-cased model prefix -> config; longest prefixes first (see domain.request_rules)
+    model_configs: dict[str, ModelConfigView] = field(default_factory=dict)
+    tool_sets: dict[str, ToolSetView] = field(default_factory=dict)
+    # (scope type, prompt_scope_key(scope type, value)) -> active prompts of that scope
+    system_prompts: dict[tuple[str, str], tuple[SystemPromptView, ...]] = field(default_factory=dict)
     # Indexes derived in __post_init__.
     _by_id: dict[int, NodeView] = field(init=False, repr=False, compare=False)
     _by_code: dict[str, NodeView] = field(init=False, repr=False, compare=False)

@@ -10,12 +10,18 @@ ever talks to a `Leg`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from maestro_app.providers import bridge
 from maestro_app.providers.ollama import usage_from_ollama
 from maestro_app.providers.openai import usage_from_openai
+from maestro_app.providers.postprocess import (
+    OllamaStreamPostprocess,
+    OpenAIStreamPostprocess,
+    postprocess_ollama_answer,
+    postprocess_openai_answer,
+)
 from maestro_app.providers.types import Usage
 
 Body = dict[str, Any]
@@ -36,7 +42,8 @@ class Leg:
     request: Callable[[Body], Body]
     # (upstream answer, display model, client's request body) -> client answer
     answer: Callable[[Body, str, Body], Body]
-    stream: Callable[[str, bool], StreamTransform]  # (display model, client asked usage)
+    # (display model, client asked for usage, client's request body) -> transform
+    stream: Callable[[str, bool, Body], StreamTransform]
     usage: Callable[[Body], Usage | None]
 
 
@@ -110,33 +117,44 @@ def _legacy_to_embed(body: Body) -> Body:
     return out
 
 
-def _to_openai_stream(kind: Literal["chat", "completion"]) -> Callable[[str, bool], StreamTransform]:
-    return lambda model, include_usage: bridge.OllamaChatStreamToOpenAI(
+def _to_openai_stream(kind: Literal["chat", "completion"]) -> Callable[[str, bool, Body], StreamTransform]:
+    return lambda model, include_usage, _request: bridge.OllamaChatStreamToOpenAI(
         model=model, include_usage=include_usage, kind=kind
     )
 
 
-def _to_ollama_stream(kind: Literal["chat", "generate"]) -> Callable[[str, bool], StreamTransform]:
-    return lambda model, _include_usage: bridge.OpenAIChatStreamToOllama(model=model, kind=kind)
+def _to_ollama_stream(kind: Literal["chat", "generate"]) -> Callable[[str, bool, Body], StreamTransform]:
+    return lambda model, _include_usage, _request: bridge.OpenAIChatStreamToOllama(model=model, kind=kind)
 
 
-def _no_stream(model: str, include_usage: bool) -> StreamTransform:
+def _passthrough(cls: Any) -> Callable[[str, bool, Body], StreamTransform]:
+    return lambda model, include_usage, _request: cls(model, include_usage)  # type: ignore[no-any-return]
+
+
+def _no_stream(model: str, include_usage: bool, request: Body) -> StreamTransform:
     raise AssertionError("this leg never streams")
 
 
 OPENAI_TO_VLLM = {
     "chat": Leg(
-        "/v1/chat/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai
+        "/v1/chat/completions",
+        "sse",
+        _openai_request,
+        _rename,
+        _passthrough(OpenAIPassThrough),
+        usage_from_openai,
     ),
     "completion": Leg(
-        "/v1/completions", "sse", _openai_request, _rename, OpenAIPassThrough, usage_from_openai
+        "/v1/completions", "sse", _openai_request, _rename, _passthrough(OpenAIPassThrough), usage_from_openai
     ),
     "embed": Leg("/v1/embeddings", "sse", _same, _rename, _no_stream, usage_from_openai),
 }
 
 OLLAMA_TO_OLLAMA = {
-    "chat": Leg("/api/chat", "ndjson", _same, _rename, OllamaPassThrough, usage_from_ollama),
-    "generate": Leg("/api/generate", "ndjson", _same, _rename, OllamaPassThrough, usage_from_ollama),
+    "chat": Leg("/api/chat", "ndjson", _same, _rename, _passthrough(OllamaPassThrough), usage_from_ollama),
+    "generate": Leg(
+        "/api/generate", "ndjson", _same, _rename, _passthrough(OllamaPassThrough), usage_from_ollama
+    ),
     "embed": Leg("/api/embed", "ndjson", _same, _rename, _no_stream, usage_from_ollama),
     # Legacy /api/embeddings goes to /api/embed (it reports prompt_eval_count).
     "embed_legacy": Leg(
@@ -212,6 +230,32 @@ OLLAMA_TO_VLLM = {
         usage_from_openai,
     ),
 }
+
+
+def _postprocessed(leg: Leg, dialect: str) -> Leg:
+    """Chat legs in the client's dialect: printed tool calls become structured ones,
+    `<think>` and upstream `reasoning` become reasoning fields (SPEC §3.6)."""
+    answer, stream = leg.answer, leg.stream
+    if dialect == "openai":
+        return replace(
+            leg,
+            answer=lambda a, m, r: postprocess_openai_answer(answer(a, m, r), tools=r.get("tools")),
+            stream=lambda m, u, r: OpenAIStreamPostprocess(stream(m, u, r), tools=r.get("tools")),
+        )
+    return replace(
+        leg,
+        answer=lambda a, m, r: postprocess_ollama_answer(answer(a, m, r), tools=r.get("tools")),
+        stream=lambda m, u, r: OllamaStreamPostprocess(stream(m, u, r), tools=r.get("tools")),
+    )
+
+
+for _table, _dialect in (
+    (OPENAI_TO_VLLM, "openai"),
+    (OPENAI_TO_OLLAMA, "openai"),
+    (OLLAMA_TO_OLLAMA, "ollama"),
+    (OLLAMA_TO_VLLM, "ollama"),
+):
+    _table["chat"] = _postprocessed(_table["chat"], _dialect)
 
 LEGS: dict[tuple[str, str], dict[str, Leg]] = {
     ("openai", "vllm"): OPENAI_TO_VLLM,

@@ -28,13 +28,16 @@ from maestro_app.domain.errors import (
     UpstreamFailed,
     UpstreamTimeout,
 )
+from maestro_app.domain.request_rules import check_maintenance
 from maestro_app.domain.routing import Attempt, Route, resolve
 from maestro_app.domain.snapshot import UserView
 from maestro_app.domain.source import detect_source
+from maestro_app.gateway.attempt_plan import AttemptPlan
 from maestro_app.gateway.auth import Authenticator
 from maestro_app.gateway.body import REQUIRED, check_fields, parse_object, read_limited
 from maestro_app.gateway.legs import Leg, leg_for
 from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, content_chars, relay_stream
+from maestro_app.gateway.shaping import shape_request
 from maestro_app.gateway.upstream import (
     UpstreamError,
     UpstreamResponse,
@@ -119,6 +122,7 @@ class Gateway:
             route = resolve(
                 snapshot, body["model"], user=user, state=self.rt.balancer, needs=needs_of(body, ep)
             )
+            route = check_maintenance(snapshot, route)
             call.reservation = await self.rt.limits.admit(
                 user, estimate=reservation_estimate(body, call.prompt_chars)
             )
@@ -140,12 +144,16 @@ class Gateway:
         cooldown = float(self.rt.snapshot.setting("node_cooldown_s"))
         failures: list[str] = []
         timed_out = False
-        for attempt in route.attempts:
+        for attempt in (plan := AttemptPlan(self.rt.snapshot, route, self.rt.balancer)):
             node = attempt.node
             leg = leg_for(ep.dialect, ep.kind, node.node_type)
             call.real_model, call.node_id, call.node_name = attempt.real_model, node.id, node.name
             try:
-                payload = orjson.dumps(leg.request(dict(body, model=attempt.real_model)))
+                payload = orjson.dumps(
+                    shape_request(
+                        self.rt.snapshot, body, attempt=attempt, route=route, user=call.user, ep=ep, leg=leg
+                    )
+                )
             except (TypeError, ValueError) as exc:
                 raise BadRequest(f"Request cannot be translated for this node: {exc}") from None
             self.rt.balancer.start(node.id)
@@ -162,6 +170,7 @@ class Gateway:
                 continue
             if resp.status in RETRYABLE_STATUS:
                 detail = await _error_detail(resp)
+                plan.fall_back_for_context(attempt, resp.status, detail)
                 resp.close()
                 self.rt.balancer.finish(node.id)
                 if resp.status >= 500:
@@ -169,10 +178,12 @@ class Gateway:
                 timed_out = resp.status in (408, 504)
                 failures.append(f"{node.name}: HTTP {resp.status} {detail}")
                 continue
+            if resp.status >= 400 and plan.falls_back(attempt, resp, await _error_detail(resp), failures):
+                continue
             if resp.status >= 400:
                 return await self._relay_error(call, ep, attempt, resp)
             if stream:
-                streamed = await self._start_stream(request, ep, call, attempt, leg, resp, client_usage)
+                streamed = await self._start_stream(request, ep, call, attempt, leg, resp, client_usage, body)
                 if streamed is not None:
                     return streamed
             else:
@@ -197,6 +208,7 @@ class Gateway:
         leg: Leg,
         resp: UpstreamResponse,
         client_usage: bool,
+        body: dict[str, Any],
     ) -> Response | None:
         """Read the first chunk (still fail-over-able), then hand the rest to the relay."""
         chunks = resp.iter_chunks().__aiter__()
@@ -229,7 +241,7 @@ class Gateway:
             )
 
         exchange = Exchange(resp, on_close=on_close)
-        transform = leg.stream(call.model or "", client_usage)
+        transform = leg.stream(call.model or "", client_usage, body)
         content = relay_stream(
             exchange, chunks, first, framing=leg.framing, dialect=ep.dialect, transform=transform
         )

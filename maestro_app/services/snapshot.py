@@ -7,16 +7,20 @@ stored version with the one its snapshot was built from and rebuilds when they d
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
 from maestro_app.db.models import (
+    ModelConfig,
     ModelGroup,
     ModelGroupMember,
     ModelMapping,
     Node,
     NodeModel,
     Setting,
+    SystemPrompt,
+    ToolSet,
     User,
 )
 from maestro_app.domain.names import canonical
@@ -25,10 +29,14 @@ from maestro_app.domain.snapshot import (
     GroupView,
     MappingView,
     MemberView,
+    ModelConfigView,
     ModelInfo,
     NodeView,
     Snapshot,
+    SystemPromptView,
+    ToolSetView,
     UserView,
+    prompt_scope_key,
 )
 
 CONFIG_VERSION_KEY = "config_version"
@@ -66,6 +74,13 @@ def upstream_headers(node: Node) -> dict[str, str]:
     return headers
 
 
+def _timestamp(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    # SQLite hands datetimes back without a zone; they were written in UTC.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def build_snapshot(session: Session) -> Snapshot:
     version = read_config_version(session)
     models_by_node: dict[int, dict[str, ModelInfo]] = defaultdict(dict)
@@ -95,6 +110,7 @@ def build_snapshot(session: Session) -> Snapshot:
             health_status=n.health_status,
             models=models_by_node.get(n.id or 0, {}),
             upstream_headers=upstream_headers(n),
+            last_health_check=_timestamp(n.last_health_check),
         )
         for n in session.exec(select(Node).order_by(col(Node.id)))
     )
@@ -145,15 +161,14 @@ def build_snapshot(session: Session) -> Snapshot:
             is_active=u.is_active,
             jti_hash=u.token_jti_hash,
             all_models=u.all_models,
-            allowed_models=frozenset(
-                name for m in (u.allowed_models or ()) for name in (m, canonical(m))
-            ),
+            allowed_models=frozenset(name for m in (u.allowed_models or ()) for name in (m, canonical(m))),
             request_limit=u.request_limit,
             token_limit=u.token_limit,
             can_manage_models=u.can_manage_models,
         )
         for u in session.exec(select(User))
     }
+    tool_sets = build_tool_sets(session)
     return Snapshot(
         version=version,
         nodes=nodes,
@@ -161,4 +176,60 @@ def build_snapshot(session: Session) -> Snapshot:
         mappings={k: tuple(v) for k, v in mappings.items()},
         groups=groups,
         settings=runtime_settings(session),
+        model_configs=build_model_configs(session, tool_sets),
+        tool_sets=tool_sets,
+        system_prompts=build_system_prompts(session),
     )
+
+
+def _lowered(names: list[str] | None) -> frozenset[str] | None:
+    return None if names is None else frozenset(n.lower() for n in names)
+
+
+def build_tool_sets(session: Session) -> dict[str, ToolSetView]:
+    return {
+        t.name: ToolSetView(id=t.id or 0, name=t.name, tools=_lowered(t.tools))
+        for t in session.exec(select(ToolSet))
+    }
+
+
+def build_model_configs(session: Session, tool_sets: dict[str, ToolSetView]) -> dict[str, ModelConfigView]:
+    """Configs by lower-cased prefix, longest prefix first (the first match is the longest)."""
+    views = []
+    for c in session.exec(select(ModelConfig)):
+        if c.allowed_tools is not None:
+            allowed = _lowered(c.allowed_tools)
+        else:
+            named = tool_sets.get(c.tool_set) if c.tool_set else None
+            allowed = named.tools if named is not None else None
+        views.append(
+            ModelConfigView(
+                id=c.id or 0,
+                model_prefix=c.model_prefix.lower(),
+                allowed_tools=allowed,
+                tool_set=c.tool_set,
+                unsupported_params=tuple(c.unsupported_params or ()),
+                maintenance_mode=c.maintenance_mode,
+            )
+        )
+    views.sort(key=lambda v: (-len(v.model_prefix), v.model_prefix))
+    return {v.model_prefix: v for v in views}
+
+
+def build_system_prompts(session: Session) -> dict[tuple[str, str], tuple[SystemPromptView, ...]]:
+    prompts: dict[tuple[str, str], list[SystemPromptView]] = defaultdict(list)
+    statement = select(SystemPrompt).where(SystemPrompt.is_active == True).order_by(col(SystemPrompt.id))  # noqa: E712
+    for p in session.exec(statement):
+        if not p.prompt.strip():
+            continue
+        key = (p.scope_type, prompt_scope_key(p.scope_type, p.scope_value))
+        prompts[key].append(
+            SystemPromptView(
+                id=p.id or 0,
+                scope_type=p.scope_type,
+                scope_value=p.scope_value,
+                prompt=p.prompt.strip(),
+                priority=p.priority,
+            )
+        )
+    return {k: tuple(v) for k, v in prompts.items()}

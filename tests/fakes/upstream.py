@@ -338,6 +338,9 @@ class FakeUpstream:
         self.api_key = api_key
         self.chunks = chunks
         self.chunk_delay = chunk_delay
+        # When set, chat and generate answers say exactly these pieces (one per chunk when
+        # streamed) instead of "w0 w1 ...": for tests of what the gateway does to the text.
+        self.script: list[str] | None = None
         self.host = host
         self.port = port
         self.record = record
@@ -981,7 +984,7 @@ class FakeUpstream:
         n, delay, reason = self._generation(request, body, options.get("num_predict"))
         prompt_tokens = max(1, _message_words(messages))
         images = _ollama_image_count(messages)
-        pieces = _pieces(n, f"saw {images} images. " if images else "")
+        pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         think = bool(body.get("think"))
         tool = _first_tool_name(body.get("tools"))
         tool_calls = None
@@ -1102,7 +1105,7 @@ class FakeUpstream:
         n, delay, reason = self._generation(request, body, options.get("num_predict"))
         prompt_tokens = max(1, _words(prompt))
         images = len(body["images"]) if isinstance(body.get("images"), list) else 0
-        pieces = _pieces(n, f"saw {images} images. " if images else "")
+        pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         think = bool(body.get("think"))
 
         if not stream:
@@ -1398,7 +1401,7 @@ class FakeUpstream:
         self._mark_loaded(name, model)
         prompt_tokens = max(1, _message_words(messages))
         images = _openai_image_count(messages)
-        pieces = _pieces(n, f"saw {images} images. " if images else "")
+        pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         reasoning = "reason" in name.lower()
         tool = _first_tool_name(body.get("tools"))
         call_id = f"call_{uuid.uuid4().hex[:24]}"
@@ -1543,7 +1546,7 @@ class FakeUpstream:
         stream, include_usage, cap = self._openai_options(body)
         n, delay, reason = self._generation(request, body, cap)
         self._mark_loaded(name, model)
-        pieces = _pieces(n, "")
+        pieces = list(self.script) if self.script else _pieces(n, "")
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": n,

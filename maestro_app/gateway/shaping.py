@@ -1,0 +1,88 @@
+"""The body one attempt sends to its node: the request rules of `domain.request_rules`
+around the leg's dialect translation.
+
+    client body -> tools filtered, unsupported params removed, system prompt merged
+                -> leg.request (model renamed, dialect translated)
+                -> num_ctx for Ollama nodes, unsupported params removed (node's names)
+
+Everything comes from the snapshot; the client's body is never modified.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from maestro_app.domain.names import split_node_prefix
+from maestro_app.domain.request_rules import (
+    config_for_attempt,
+    declared_context_length,
+    filter_tools,
+    merge_system_prompt,
+    remove_params,
+    select_system_prompt,
+    with_num_ctx,
+)
+from maestro_app.domain.routing import Attempt, Route
+from maestro_app.domain.snapshot import Snapshot, UserView
+from maestro_app.gateway.legs import Leg
+
+Body = dict[str, Any]
+_PROMPTED_KINDS = frozenset({"chat", "generate"})
+
+
+class EndpointKind(Protocol):
+    @property
+    def dialect(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+def model_names(route: Route, attempt: Attempt) -> list[str]:
+    """The names a `model` system prompt may match: the requested name, the model part of a
+    `node:` name, and the group member the attempt serves."""
+    names = [route.requested]
+    pinned = split_node_prefix(route.requested)
+    if pinned is not None:
+        names.append(pinned[1])
+    if attempt.member is not None:
+        names.append(attempt.display_model)
+    return names
+
+
+def shape_request(
+    snapshot: Snapshot,
+    body: Body,
+    *,
+    attempt: Attempt,
+    route: Route,
+    user: UserView | None,
+    ep: EndpointKind,
+    leg: Leg,
+) -> Body:
+    """What `attempt`'s node receives for the client's `body`."""
+    config = config_for_attempt(snapshot, route, attempt)
+    shaped = body
+    if config is not None:
+        if config.allowed_tools is not None:
+            shaped = filter_tools(shaped, config.allowed_tools)
+        shaped = remove_params(shaped, config.unsupported_params)
+    if ep.kind in _PROMPTED_KINDS and snapshot.system_prompts:
+        prompt = select_system_prompt(
+            snapshot,
+            username=user.username if user is not None else None,
+            node=attempt.node,
+            group=route.group.name if route.group is not None else None,
+            models=model_names(route, attempt),
+            mapping=attempt.mapping.display_name if attempt.mapping is not None else None,
+        )
+        if prompt:
+            shaped = merge_system_prompt(shaped, prompt, kind=ep.kind)
+    node_body = leg.request(dict(shaped, model=attempt.real_model))
+    if attempt.node.node_type == "ollama":
+        context_length = declared_context_length(attempt)
+        if context_length:
+            node_body = with_num_ctx(node_body, context_length)
+    if config is not None:
+        node_body = remove_params(node_body, config.unsupported_params)
+    return node_body
