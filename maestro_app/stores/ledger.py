@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import secrets
@@ -133,8 +134,10 @@ class JournalLedger(_Flusher):
     def _open_next(self) -> None:
         self._seq += 1
         path = self._dir / f"journal-{self._seq:012d}-{os.getpid()}.ndjson"
-        # Unbuffered: each append is one write() straight to the OS page cache.
+        # Unbuffered: each append is one write() straight to the OS page cache. The lock
+        # tells other processes sharing the data dir that this segment is still written.
         self._fh = open(path, "ab", buffering=0)  # noqa: SIM115 (closed on rotation/stop)
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._active_count = 0
 
     def replay(self) -> int:
@@ -180,11 +183,22 @@ class JournalLedger(_Flusher):
             self._fh = None
 
     def _drain(self, segments: Iterable[Path]) -> int:
+        """Insert and delete closed segments. A segment another live process still writes
+        (it holds the lock) or has just drained (gone) is skipped."""
         total = 0
         for path in segments:
-            records = [r for r in map(decode_record, path.read_bytes().splitlines()) if r]
-            total += insert_records(self._engine, records)
-            path.unlink()
+            try:
+                fh = open(path, "rb")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:
+                continue
+            with fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                records = [r for r in map(decode_record, fh.read().splitlines()) if r]
+                total += insert_records(self._engine, records)
+                path.unlink(missing_ok=True)
         self.written += total
         return total
 
