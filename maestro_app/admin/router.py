@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from maestro_app.admin import logs, mappings, nodes, settings, users
+from maestro_app.admin import (
+    groups,
+    logs,
+    mappings,
+    model_configs,
+    nodes,
+    settings,
+    system_prompts,
+    tool_sets,
+    users,
+)
 from maestro_app.admin.auth import build_auth_router
 
 
 def build_admin_router() -> APIRouter:
     router = APIRouter(prefix="/admin")
     router.include_router(build_auth_router())
-    for module in (users, nodes, mappings, settings, logs):
+    for module in (
+        users,
+        nodes,
+        mappings,
+        groups,
+        model_configs,
+        tool_sets,
+        system_prompts,
+        settings,
+        logs,
+    ):
         router.include_router(module.router)
     return router

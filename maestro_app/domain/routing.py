@@ -254,7 +254,9 @@ def larger_context_attempts(
     if group is None:
         pool: list[Attempt] = list(route.attempts)
     else:
-        used = {member_id for _, _, member_id in tried}
+        used = {member_id for _, _, member_id in tried if member_id is not None}
+        if failed.member is not None:
+            used.add(failed.member.id)
         budget = max(0, group.max_failover_retries - (len(used) - 1))
         pool = []
         members = sorted(eligible_members(group, route.needs), key=lambda m: (m.priority, m.id))

@@ -42,11 +42,15 @@ def catalog(snapshot: Snapshot, user: UserView | None) -> list[CatalogEntry]:
     for group in snapshot.groups.values():
         if not group.list_in_catalog or not group.members:
             continue
-        first = entries.get(canonical(group.members[0].model_display_name))
+        member = group.members[0]
+        first = entries.get(canonical(member.model_display_name))
+        # A member not discovered anywhere yet: what its (global) mapping declares.
+        mapping = None if first else snapshot.mapping_for(member.model_display_name, 0)
         entries[canonical(group.name)] = CatalogEntry(
             name=group.name,
-            context_length=group.members[0].context_length or (first.context_length if first else None),
-            capabilities=first.capabilities if first else (),
+            context_length=member.context_length
+            or (first.context_length if first else mapping.context_length if mapping else None),
+            capabilities=first.capabilities if first else mapping.capabilities if mapping else (),
             info=first.info if first else None,
             node=first.node if first else None,
             is_group=True,

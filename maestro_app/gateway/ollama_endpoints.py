@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from maestro_app.domain.errors import NotFound, UpstreamFailed
 from maestro_app.domain.names import canonical
-from maestro_app.domain.routing import resolve
+from maestro_app.domain.routing import shown_attempt
 from maestro_app.gateway import management
 from maestro_app.gateway.body import check_fields, parse_object, read_limited
 from maestro_app.gateway.catalog import CatalogEntry, catalog
@@ -97,10 +97,9 @@ async def show(request: Request) -> Response:
         body["model"] = body["name"]
     check_fields(body, ("model",))
     requested: str = body["model"]
-    route = resolve(snapshot, requested, user=user, state=gateway.rt.balancer)
+    attempt = shown_attempt(snapshot, requested, user=user, state=gateway.rt.balancer)
     wanted = canonical(requested)  # `qwen3` is `qwen3:latest`
     entry = next((e for e in catalog(snapshot, user) if canonical(e.name) == wanted), None)
-    attempt = route.attempts[0]  # a group shows as its first member, under the group's name
     info = attempt.node.find_model(attempt.real_model)
     mapping = attempt.mapping
     context_length = (

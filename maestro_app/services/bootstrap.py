@@ -1,4 +1,4 @@
-"""First-start seeding: the default Ollama node and the first dashboard admin."""
+"""First-start seeding: the default Ollama node, the first dashboard admin, the tool-set presets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from maestro_app.db.models import DashboardAdmin, Node
 from maestro_app.services.passwords import hash_password
 from maestro_app.services.snapshot import bump_config_version
+from maestro_app.services.tool_sets import seed_tool_set_presets
 from maestro_app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,3 +31,4 @@ def seed_first_start(session: Session, *, settings: Settings) -> None:
             )
         )
         logger.info("created dashboard admin '%s'", settings.admin_username)
+    seed_tool_set_presets(session)
