@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from maestro_app.admin import (
+    dashboard,
     groups,
     logs,
     mappings,
@@ -31,6 +32,7 @@ def build_admin_router() -> APIRouter:
         system_prompts,
         settings,
         logs,
+        dashboard,
     ):
         router.include_router(module.router)
     return router

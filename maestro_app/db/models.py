@@ -188,10 +188,27 @@ class Setting(SQLModel, table=True):
 
 
 class ActivityRecord(SQLModel, table=True):
+    """One request that reached routing. Written by the ledger, never updated; deleted by
+    retention. Database triggers (migration 0002) keep `ActivityHourly` and
+    `ActivityHourlyUser` equal to its aggregates."""
+
     __tablename__ = "activity_records"
     __table_args__ = (
         Index("ix_activity_created_at", "created_at"),
-        Index("ix_activity_user_created", "user_id", "created_at"),
+        # Usage reports read only these columns: an index-only scan on PostgreSQL.
+        Index(
+            "ix_activity_user_created",
+            "user_id",
+            "created_at",
+            postgresql_include=["model", "status_code", "prompt_tokens", "completion_tokens", "total_tokens"],
+        ),
+        # The request log's filters, each with the time order it is read in.
+        Index("ix_activity_username_created", "username", "created_at"),
+        Index("ix_activity_model_created", "model", "created_at"),
+        Index("ix_activity_real_model_created", "real_model", "created_at", postgresql_include=["model"]),
+        Index("ix_activity_node_created", "node_name", "created_at"),
+        Index("ix_activity_source_created", "source", "created_at"),
+        Index("ix_activity_status_created", "status_code", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -214,6 +231,38 @@ class ActivityRecord(SQLModel, table=True):
     ttfb_ms: float | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ActivityHourly(SQLModel, table=True):
+    """The activity ledger summed per UTC hour and display model (`""` for none).
+
+    Maintained by triggers on `activity_records` in the same transaction as each insert,
+    delete or update (migration 0002), so it always equals `GROUP BY hour, model` over the
+    ledger; the dashboard reads it instead of scanning the ledger."""
+
+    __tablename__ = "activity_hourly"
+
+    bucket: datetime = Field(primary_key=True)
+    model: str = Field(default="", primary_key=True, max_length=256)
+    requests: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    errors: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    prompt_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    completion_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    total_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    duration_ms: float = 0.0  # sum
+
+
+class ActivityHourlyUser(SQLModel, table=True):
+    """The activity ledger summed per UTC hour and username (`""` for none); kept like
+    `ActivityHourly`."""
+
+    __tablename__ = "activity_hourly_users"
+
+    bucket: datetime = Field(primary_key=True)
+    username: str = Field(default="", primary_key=True, max_length=128)
+    requests: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    errors: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    total_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class AuditRecord(SQLModel, table=True):

@@ -11,7 +11,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from maestro_app.db.models import ActivityRecord
-from maestro_app.services.common import Page, paginate
+from maestro_app.services.activity_count import ActivityFilter, count_activity
+from maestro_app.services.common import Page
 from maestro_app.services.errors import InvalidInput
 from maestro_app.services.users import load_user
 
@@ -98,33 +99,33 @@ def list_activity(
     limit: int = 50,
     offset: int = 0,
 ) -> Page[ActivityItem]:
-    """Newest first. `model` matches the display or the real name; `end` is exclusive."""
-    statement = select(ActivityRecord)
-    if user:
-        statement = statement.where(ActivityRecord.username == user)
-    if model:
-        statement = statement.where((ActivityRecord.model == model) | (ActivityRecord.real_model == model))
-    if node:
-        statement = statement.where(ActivityRecord.node_name == node)
-    if source:
-        statement = statement.where(ActivityRecord.source == source)
-    if status:
-        low, high = status_range(status)
-        statement = statement.where(col(ActivityRecord.status_code).between(low, high))
-    if start is not None:
-        statement = statement.where(ActivityRecord.created_at >= as_utc(start))
-    if end is not None:
-        statement = statement.where(ActivityRecord.created_at < as_utc(end))
+    """Newest first. `model` matches the display or the real name; `end` is exclusive.
+    `total` is exact (see `services.activity_count` for how it stays cheap)."""
     if start is not None and end is not None and as_utc(end) <= as_utc(start):
         raise InvalidInput("end must be after start")
-    statement = statement.order_by(col(ActivityRecord.created_at).desc(), col(ActivityRecord.id).desc())
-    return paginate(
-        session,
-        statement,
-        limit=limit,
-        offset=offset,
-        convert=lambda rows: [ActivityItem.from_record(r) for r in rows],
+    filters = ActivityFilter(
+        user=user or None,
+        model=model or None,
+        node=node or None,
+        source=source or None,
+        status=status_range(status) if status else None,
+        start=None if start is None else as_utc(start),
+        end=None if end is None else as_utc(end),
     )
+    conditions = filters.conditions()
+    by_model = filters.model_condition()
+    if by_model is not None:
+        conditions.append(by_model)
+    statement = (
+        select(ActivityRecord)
+        .where(*conditions)
+        .order_by(col(ActivityRecord.created_at).desc(), col(ActivityRecord.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [ActivityItem.from_record(r) for r in session.exec(statement).all()]
+    total = count_activity(session, filters)
+    return Page[ActivityItem](items=items, total=total, limit=limit, offset=offset)
 
 
 def user_usage(

@@ -1,0 +1,183 @@
+"""The hourly rollups equal the ledger's aggregates after inserts, duplicate inserts,
+deletes and updates (triggers of migration 0002), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+
+from alembic import command
+from maestro_app.db.engine import alembic_config, make_engine, run_migrations
+from maestro_app.db.models import ActivityHourly, ActivityHourlyUser, ActivityRecord
+from maestro_app.services.time_buckets import floor_to
+
+START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str, tmp_path: Path) -> Any:
+    made = make_engine(database_url)
+    run_migrations(made, data_dir=tmp_path)
+    yield made
+    made.dispose()
+
+
+def _records(rng: random.Random, n: int, prefix: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "request_id": f"{prefix}-{i}",
+            "user_id": rng.choice([1, 2, None]),
+            "username": rng.choice(["alice", "bob", None]),
+            "model": rng.choice(["chat", "embed", None]),
+            "real_model": "llama3",
+            "endpoint": "/v1/chat/completions",
+            "stream": False,
+            "estimated": False,
+            "status_code": rng.choice([200, 200, 200, 429, 502]),
+            "prompt_tokens": rng.randint(0, 500),
+            "completion_tokens": rng.randint(0, 300),
+            "total_tokens": 0,
+            "duration_ms": round(rng.uniform(1, 900), 3),
+            "created_at": START + timedelta(minutes=rng.randint(0, 240), seconds=rng.random()),
+        }
+        for i in range(n)
+    ]
+
+
+# The columns of revision 0001, so records can be written before the migration under test.
+LEDGER = sa.table("activity_records", *(sa.column(name) for name in _records(random.Random(0), 1, "x")[0]))
+
+
+def _insert(engine: Engine, records: list[dict[str, Any]]) -> None:
+    """As the ledger writes: executemany, skipping request ids already stored."""
+    make = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    for record in records:
+        record["total_tokens"] = record["prompt_tokens"] + record["completion_tokens"]
+    with engine.begin() as conn:
+        conn.execute(make(LEDGER).on_conflict_do_nothing(index_elements=["request_id"]), records)
+
+
+def _expected(engine: Engine) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]:
+    hourly: dict[Any, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0.0])
+    users: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0])
+    with engine.connect() as conn:
+        for r in conn.execute(select(ActivityRecord.__table__)).mappings():
+            hour = floor_to(r["created_at"], "hour")
+            error = int(r["status_code"] >= 400)
+            h = hourly[(hour, r["model"] or "")]
+            for i, value in enumerate(
+                (1, error, r["prompt_tokens"], r["completion_tokens"], r["total_tokens"], r["duration_ms"])
+            ):
+                h[i] += value
+            u = users[(hour, r["username"] or "")]
+            for i, value in enumerate((1, error, r["total_tokens"])):
+                u[i] += value
+    return (
+        {k: (*v[:5], round(v[5], 3)) for k, v in hourly.items()},
+        {k: tuple(v) for k, v in users.items()},
+    )
+
+
+def _rollups(engine: Engine) -> tuple[dict[Any, tuple[Any, ...]], dict[Any, tuple[Any, ...]]]:
+    with engine.connect() as conn:
+        hourly = {
+            (r.bucket.astimezone(UTC), r.model): (
+                r.requests,
+                r.errors,
+                r.prompt_tokens,
+                r.completion_tokens,
+                r.total_tokens,
+                round(r.duration_ms, 3),
+            )
+            for r in conn.execute(select(ActivityHourly.__table__))
+        }
+        users = {
+            (r.bucket.astimezone(UTC), r.username): (r.requests, r.errors, r.total_tokens)
+            for r in conn.execute(select(ActivityHourlyUser.__table__))
+        }
+    return hourly, users
+
+
+def test_rollups_follow_every_write(engine: Engine) -> None:
+    rng = random.Random(5)
+    first = _records(rng, 300, "a")
+    _insert(engine, first)
+    assert _rollups(engine) == _expected(engine)
+    # A replay of the same request ids changes nothing.
+    _insert(engine, first[:120] + _records(rng, 50, "b"))
+    assert _rollups(engine) == _expected(engine)
+    # Retention deletes in batches; whole hours disappear from the rollups.
+    with engine.begin() as conn:
+        conn.execute(
+            delete(ActivityRecord).where(col(ActivityRecord.created_at) < START + timedelta(minutes=90))
+        )
+        conn.execute(delete(ActivityRecord).where(col(ActivityRecord.request_id).in_(["a-1", "a-2", "b-7"])))
+    hourly, users = _rollups(engine)
+    assert (hourly, users) == _expected(engine)
+    assert min(bucket for bucket, _ in hourly) >= START + timedelta(hours=1)
+    assert all(v[0] > 0 for v in hourly.values()) and all(v[0] > 0 for v in users.values())
+    # An update moves a record between buckets.
+    with engine.begin() as conn:
+        conn.execute(
+            update(ActivityRecord)
+            .where(col(ActivityRecord.request_id).in_(["a-10", "a-11"]))
+            .values(model="moved", username="carol", status_code=500, created_at=START + timedelta(days=1))
+        )
+    assert _rollups(engine) == _expected(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(ActivityRecord))
+    assert _rollups(engine) == ({}, {})
+
+
+def test_rollup_totals_match_the_ledger(engine: Engine) -> None:
+    _insert(engine, _records(random.Random(9), 400, "c"))
+    with engine.connect() as conn:
+        requests, tokens = conn.execute(
+            select(func.count(), func.sum(ActivityRecord.__table__.c.total_tokens))
+        ).one()
+        rolled = conn.execute(
+            select(
+                func.sum(ActivityHourly.__table__.c.requests),
+                func.sum(ActivityHourly.__table__.c.total_tokens),
+            )
+        ).one()
+        by_user = conn.execute(select(func.sum(ActivityHourlyUser.__table__.c.requests))).scalar_one()
+    assert (requests, tokens) == tuple(rolled) and by_user == requests
+
+
+def test_the_migration_sums_existing_activity(database_url: str, tmp_path: Path) -> None:
+    made = make_engine(database_url)
+    if made.dialect.name == "postgresql":
+        # The test database was cloned from a migrated template: start from an empty schema.
+        with made.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    else:
+        Path(database_url.removeprefix("sqlite:///")).unlink()
+    cfg = alembic_config(database_url)
+    with made.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    _insert(made, _records(random.Random(3), 250, "old"))
+    with made.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert _rollups(made) == _expected(made)
+    _insert(made, _records(random.Random(4), 50, "new"))
+    assert _rollups(made) == _expected(made)
+    with made.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+        command.upgrade(cfg, "head")
+    assert _rollups(made) == _expected(made)
+    made.dispose()
