@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import anyio
 import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -56,6 +57,12 @@ class Exchange:
         self._closed = True
         self.response.close()
         await self._on_close(self)
+
+    async def close_shielded(self) -> None:
+        """Close even while the request is being cancelled (client gone): the ledger write
+        may await (Redis), and anyio cancellation would otherwise abort every await here."""
+        with anyio.CancelScope(shield=True):
+            await self.close()
 
 
 def content_chars(obj: dict[str, Any]) -> int:
@@ -162,7 +169,7 @@ async def relay_stream(
         exchange.status, exchange.error = CLIENT_CLOSED, "client closed the stream"
         raise
     finally:
-        await exchange.close()
+        await exchange.close_shielded()
 
 
 class RelayResponse(StreamingResponse):
@@ -180,7 +187,7 @@ class RelayResponse(StreamingResponse):
                 self._exchange.status, self._exchange.error = CLIENT_CLOSED, "client went away"
             raise
         finally:
-            await self._exchange.close()
+            await self._exchange.close_shielded()
 
 
 def now_ms(start: float) -> float:

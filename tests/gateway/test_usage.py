@@ -16,6 +16,12 @@ def node_type(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=["embedded", "scaled"])
+def gateway(request, gateway_factory, scaled_gateway_factory):  # type: ignore[no-untyped-def]
+    """Every usage test on both ledgers: the local journal and the Redis stream."""
+    return scaled_gateway_factory() if request.param == "scaled" else gateway_factory()
+
+
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/chat"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_usage_is_what_the_upstream_reported(gateway, upstream_factory, node_type, path, stream):
