@@ -2,10 +2,12 @@
 
 Runtime(settings)          built by the composition root; holds no open resource yet
   .start()                 migrations, first-start seeding, snapshot, upstream client,
-                           activity flusher, config-version poll
+                           activity flusher, config-version poll, job scheduler
   .snapshot                the current immutable routing snapshot (swapped atomically)
-  .reload()                rebuild the snapshot now (after an admin write)
-  .stop()                  drain the activity queue, close clients
+  .reload()                rebuild the snapshot now (after an admin write); reschedules
+                           jobs whose interval setting changed
+  .http                    the httpx client of health checks, discovery and warmup
+  .stop()                  stop the jobs, drain the activity queue, close clients
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -25,17 +31,22 @@ from maestro_app.db.engine import as_background_work, make_engine, run_migration
 from maestro_app.domain.balancing import BalancerState
 from maestro_app.domain.snapshot import Snapshot
 from maestro_app.gateway.upstream import Timeouts, UpstreamClient
+from maestro_app.jobs.scheduler import JobScheduler
 from maestro_app.services import bootstrap
 from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
 from maestro_app.services.usage_counters import usage_today
 from maestro_app.settings import Settings
+from maestro_app.stores.job_locks import JobLocks
 from maestro_app.stores.ledger import JournalLedger, Ledger, RedisStreamLedger
 from maestro_app.stores.limits import LimitStore, MemoryLimitStore, RedisLimitStore, utc_day
+from maestro_app.stores.shared_health import SharedHealth
 
 logger = logging.getLogger(__name__)
 
 CONFIG_POLL_INTERVAL_S = 1.0
+# Health checks, discovery and warmup: cheap calls, except a model load (warmup sets its own).
+JOB_HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class Runtime:
@@ -56,6 +67,14 @@ class Runtime:
         self.redis: Redis | None = None
         self.limits: LimitStore = MemoryLimitStore()
         self.ledger: Ledger = JournalLedger(self.engine, settings.data_dir / "ledger")
+        # Background jobs (made in start): their HTTP client, scheduler, and in scaled mode
+        # the Redis-backed shared health and once-per-interval claims.
+        self._http: httpx.AsyncClient | None = None
+        self.scheduler: JobScheduler | None = None
+        self.shared_health: SharedHealth | None = None
+        self.job_locks: JobLocks | None = None
+        self.process_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.started = False
         self._reload_lock = threading.Lock()
         self._poll_task: asyncio.Task[None] | None = None
@@ -91,9 +110,16 @@ class Runtime:
                 stream=self.redis_key("ledger"),
                 claim_idle_s=self.settings.ledger_claim_idle_s,
             )
+            prefix = self.settings.redis_key_prefix
+            self.shared_health = SharedHealth(self.redis, prefix=prefix, process_id=self.process_id)
+            self.job_locks = JobLocks(self.redis, prefix=prefix)
+        self._loop = asyncio.get_running_loop()
+        self._http = httpx.AsyncClient(timeout=JOB_HTTP_TIMEOUT)
         await asyncio.to_thread(self.prepare)
         await self.ledger.start()
         self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
+        self.scheduler = JobScheduler(self)
+        self.scheduler.start()
         self.started = True
         logger.info(
             "runtime started: %d node(s), config version %d", len(self.snapshot.nodes), self.snapshot.version
@@ -101,6 +127,12 @@ class Runtime:
 
     async def stop(self) -> None:
         self.started = False
+        if self.scheduler is not None:
+            await self.scheduler.shutdown()
+            self.scheduler = None
+        if self.shared_health is not None:
+            with contextlib.suppress(Exception):  # its entry expires on its own anyway
+                await self.shared_health.withdraw()
         if self._poll_task is not None:
             self._poll_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,6 +141,9 @@ class Runtime:
             task.cancel()
         await self.ledger.stop()
         await self.upstream.close()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
@@ -121,6 +156,18 @@ class Runtime:
             yield
         finally:
             await self.stop()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared client of the background jobs and admin-triggered node calls."""
+        if self._http is None:
+            raise RuntimeError("the runtime is not started")
+        return self._http
+
+    @property
+    def residency(self) -> dict[int, frozenset[str]]:
+        """Per node, the models it had in memory at its latest health check (Ollama)."""
+        return {node_id: view.loaded for node_id, view in self.balancer.health.items()}
 
     # -- configuration ---------------------------------------------------------------
 
@@ -136,7 +183,17 @@ class Runtime:
                 snapshot = build_snapshot(session)
             if snapshot.version >= self.snapshot.version:
                 self.snapshot = snapshot
-            return self.snapshot
+            current = self.snapshot
+        self._apply_job_settings(current)
+        return current
+
+    def _apply_job_settings(self, snapshot: Snapshot) -> None:
+        """Hand the (possibly changed) job intervals to the scheduler, on its loop."""
+        scheduler, loop = self.scheduler, self._loop
+        if scheduler is None or loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nothing to reschedule
+            loop.call_soon_threadsafe(scheduler.apply_settings, snapshot.settings)
 
     def spawn(self, coro: Any, *, name: str) -> None:
         """Run a coroutine in the background, kept referenced until it ends."""
@@ -147,7 +204,9 @@ class Runtime:
     def discover_soon(self, node_id: int) -> None:
         """Rediscover a node's models in the background (after a pull, delete, ...)."""
         self.spawn(
-            discover_in_background(session_factory=self.session, node_id=node_id, on_change=self.reload),
+            discover_in_background(
+                session_factory=self.session, node_id=node_id, on_change=self.reload, client=self._http
+            ),
             name=f"discover-node-{node_id}",
         )
 

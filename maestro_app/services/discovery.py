@@ -6,12 +6,14 @@
 Models that disappeared are kept with `is_present = False`, so an admin's availability
 override survives until the model comes back. The HTTP part is async; the upsert is one
 short sync transaction run off the event loop, retried once when a concurrent discovery of
-the same node inserted the same rows first.
+the same node inserted the same rows first. The periodic job waits while a node has
+requests in flight (`services.node_idle`), up to a bound, so it never stalls a live stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import Node, NodeModel, utcnow
 from maestro_app.services.audit import record_audit
 from maestro_app.services.errors import ServiceError, UpstreamError
+from maestro_app.services.node_idle import NodeBusy, wait_until_idle
 from maestro_app.services.node_models import NodeModelPublic
 from maestro_app.services.node_target import NodeTarget, SessionFactory, load_target
 from maestro_app.services.nodes import load_node
@@ -267,12 +270,15 @@ async def discover_in_background(
     node_id: int,
     on_change: Callable[[], object] | None = None,
     timeout_s: float = DISCOVERY_TIMEOUT_S,
+    client: httpx.AsyncClient | None = None,
 ) -> DiscoveryResult | None:
-    """Discovery with its own HTTP client, for fire-and-forget use (a node was added or
-    re-activated): failures are logged, `on_change` (sync, e.g. a snapshot reload) runs in a
-    thread when the model list changed."""
+    """Discovery for fire-and-forget use (a node was added or re-activated): failures are
+    logged, `on_change` (sync, e.g. a snapshot reload) runs in a thread when the model list
+    changed. Uses `client` (the runtime's) when given, else a client of its own."""
     try:
-        async with httpx.AsyncClient() as client:
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(httpx.AsyncClient())
             result = await discover_node(
                 session_factory=session_factory, node_id=node_id, client=client, timeout_s=timeout_s
             )
@@ -299,15 +305,45 @@ def _active_node_ids(session_factory: SessionFactory) -> list[int]:
         return [i for i in session.exec(select(Node.id).where(col(Node.is_active))) if i]
 
 
+async def _discover_when_idle(
+    *,
+    session_factory: SessionFactory,
+    node_id: int,
+    client: httpx.AsyncClient,
+    timeout_s: float,
+    node_busy: NodeBusy | None,
+    stream_wait_s: float,
+) -> DiscoveryResult:
+    await wait_until_idle(node_id=node_id, busy=node_busy, max_wait_s=stream_wait_s)
+    return await discover_node(
+        session_factory=session_factory, node_id=node_id, client=client, timeout_s=timeout_s
+    )
+
+
 async def discover_active_nodes(
-    *, session_factory: SessionFactory, client: httpx.AsyncClient, timeout_s: float = DISCOVERY_TIMEOUT_S
+    *,
+    session_factory: SessionFactory,
+    client: httpx.AsyncClient,
+    timeout_s: float = DISCOVERY_TIMEOUT_S,
+    node_busy: NodeBusy | None = None,
+    stream_wait_s: float = 0.0,
+    on_change: Callable[[], object] | None = None,
 ) -> list[DiscoveryResult]:
     """Discover every active node concurrently (the periodic job); one node's failure is
-    logged and does not stop the others."""
+    logged and does not stop the others. A node `node_busy` reports busy is discovered once
+    it is idle, or after `stream_wait_s` anyway; `on_change` runs in a thread when some
+    node's model list changed."""
     node_ids = await asyncio.to_thread(_active_node_ids, session_factory)
     outcomes = await asyncio.gather(
         *(
-            discover_node(session_factory=session_factory, node_id=i, client=client, timeout_s=timeout_s)
+            _discover_when_idle(
+                session_factory=session_factory,
+                node_id=i,
+                client=client,
+                timeout_s=timeout_s,
+                node_busy=node_busy,
+                stream_wait_s=stream_wait_s,
+            )
             for i in node_ids
         ),
         return_exceptions=True,
@@ -318,4 +354,6 @@ async def discover_active_nodes(
             logger.warning("discovery of node %d failed: %s", node_id, outcome)
         else:
             results.append(outcome)
+    if on_change is not None and any(r.changed for r in results):
+        await asyncio.to_thread(on_change)
     return results

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, computed_field, field_validator
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from maestro_app.db.models import ModelGroupMember, ModelMapping, Node, NodeModel, utcnow
+from maestro_app.domain.warmup import WARMUP_NOTES, warmup_mode
 from maestro_app.services.audit import changes, record_audit
 from maestro_app.services.common import INT32_MAX, Body, EntityId, Page, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput
@@ -102,6 +103,17 @@ class NodePublic(BaseModel):
     models_count: int
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def warmup(self) -> str:
+        """What warmup does on this node type: `keep_alive` (Ollama) or `not_needed` (vLLM)."""
+        return warmup_mode(self.node_type)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def warmup_note(self) -> str:
+        return WARMUP_NOTES[warmup_mode(self.node_type)]
 
     @classmethod
     def from_node(cls, node: Node, *, models_count: int) -> NodePublic:
