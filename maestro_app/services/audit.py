@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from maestro_app.db.models import AuditRecord
+from maestro_app.db.models import AuditRecord, utcnow
 from maestro_app.services.common import Page, paginate
+from maestro_app.services.snapshot import bump_config_version
 
 ADMIN_TOKEN_ACTOR = "admin-token"
 # Keys whose values never reach the audit trail; `headers` keep their names only.
@@ -107,3 +108,46 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
         for key, value in after.items()
         if before.get(key) != value
     }
+
+
+def save_audited(
+    session: Session,
+    row: Any,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    details: dict[str, Any],
+    entity_id: Any = None,
+) -> None:
+    """Write a configuration row, its audit record and a config-version bump, in the
+    caller's transaction (every admin write goes through here or `delete_audited`)."""
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    record_audit(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=row.id if entity_id is None else entity_id,
+        details=details,
+    )
+    bump_config_version(session)
+    session.flush()
+
+
+def delete_audited(
+    session: Session, row: Any, *, actor: str, action: str, entity_type: str, details: dict[str, Any]
+) -> None:
+    record_audit(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=row.id,
+        details=details,
+    )
+    session.delete(row)
+    bump_config_version(session)
+    session.flush()

@@ -18,8 +18,13 @@ logger = logging.getLogger(__name__)
 def seed_first_start(session: Session, *, settings: Settings) -> None:
     if settings.ollama_base_url and session.exec(select(Node.id).limit(1)).first() is None:
         session.add(
-            Node(name="default", code="default", base_url=settings.ollama_base_url.rstrip("/"),
-                 node_type="ollama", priority=0)
+            Node(
+                name="default",
+                code="default",
+                base_url=settings.ollama_base_url.rstrip("/"),
+                node_type="ollama",
+                priority=0,
+            )
         )
         bump_config_version(session)
         logger.info("registered node 'default' at %s", settings.ollama_base_url)

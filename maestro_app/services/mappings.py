@@ -12,13 +12,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlmodel import Session, col, select
 
-from maestro_app.db.models import ModelMapping, utcnow
+from maestro_app.db.models import ModelMapping
 from maestro_app.domain.names import NODE_PREFIX, canonical, parse_context_length
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.services.audit import changes, delete_audited, save_audited
 from maestro_app.services.common import INT32_MAX, Body, EntityId, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.nodes import resolve_node_ids
-from maestro_app.services.snapshot import bump_config_version
 
 Capability = Literal["completion", "tools", "vision", "thinking", "embedding"]
 ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
@@ -168,19 +167,7 @@ def _settable(row: ModelMapping) -> dict[str, Any]:
 
 
 def _save(session: Session, row: ModelMapping, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    record_audit(
-        session=session,
-        actor=actor,
-        action=action,
-        entity_type="model_mapping",
-        entity_id=row.id,
-        details=details,
-    )
-    bump_config_version(session)
-    session.flush()
+    save_audited(session, row, actor=actor, action=action, entity_type="model_mapping", details=details)
 
 
 def create_mapping(*, session: Session, data: MappingCreate, actor: str) -> MappingPublic:
@@ -234,14 +221,11 @@ def update_mapping(*, session: Session, ref: str | int, data: MappingUpdate, act
 
 def delete_mapping(*, session: Session, ref: str | int, actor: str) -> None:
     row = load_mapping(session, ref, for_update=True)
-    record_audit(
-        session=session,
+    delete_audited(
+        session,
+        row,
         actor=actor,
         action="mapping.delete",
         entity_type="model_mapping",
-        entity_id=row.id,
         details=_settable(row),
     )
-    session.delete(row)
-    bump_config_version(session)
-    session.flush()

@@ -17,12 +17,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session, col, select
 
-from maestro_app.db.models import ModelConfig, ToolSet, utcnow
+from maestro_app.db.models import ModelConfig, ToolSet
 from maestro_app.domain.request_rules import PROTECTED_PARAMS
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.services.audit import changes, delete_audited, save_audited
 from maestro_app.services.common import Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput
-from maestro_app.services.snapshot import bump_config_version
 from maestro_app.services.tool_sets import ToolNames, ToolSetName, unique_names
 
 Prefix = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=256)]
@@ -115,19 +114,7 @@ def _check(session: Session, *, prefix: str, tool_set: str | None, own_id: int |
 
 
 def _save(session: Session, row: ModelConfig, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    record_audit(
-        session=session,
-        actor=actor,
-        action=action,
-        entity_type="model_config",
-        entity_id=row.id,
-        details=details,
-    )
-    bump_config_version(session)
-    session.flush()
+    save_audited(session, row, actor=actor, action=action, entity_type="model_config", details=details)
 
 
 def create_model_config(*, session: Session, data: ModelConfigCreate, actor: str) -> ModelConfigPublic:
@@ -179,14 +166,11 @@ def update_model_config(
 
 def delete_model_config(*, session: Session, ref: str | int, actor: str) -> None:
     row = load_model_config(session, ref, for_update=True)
-    record_audit(
-        session=session,
+    delete_audited(
+        session,
+        row,
         actor=actor,
         action="model_config.delete",
         entity_type="model_config",
-        entity_id=row.id,
         details=_settable(row),
     )
-    session.delete(row)
-    bump_config_version(session)
-    session.flush()

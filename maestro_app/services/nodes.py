@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from maestro_app.db.models import ModelGroupMember, ModelMapping, Node, NodeModel, utcnow
 from maestro_app.domain.warmup import WARMUP_NOTES, warmup_mode
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.services.audit import changes, record_audit, save_audited
 from maestro_app.services.common import INT32_MAX, Body, EntityId, Page, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput
 from maestro_app.services.node_fields import (
@@ -213,14 +213,7 @@ def _audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
 
 
 def _save(session: Session, node: Node, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    node.updated_at = utcnow()
-    session.add(node)
-    session.flush()
-    record_audit(
-        session=session, actor=actor, action=action, entity_type="node", entity_id=node.id, details=details
-    )
-    bump_config_version(session)
-    session.flush()
+    save_audited(session, node, actor=actor, action=action, entity_type="node", details=details)
 
 
 # -- CRUD ---------------------------------------------------------------------------------

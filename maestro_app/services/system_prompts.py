@@ -12,11 +12,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session, col, select
 
-from maestro_app.db.models import SystemPrompt, utcnow
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.db.models import SystemPrompt
+from maestro_app.services.audit import changes, delete_audited, save_audited
 from maestro_app.services.common import INT32_MAX, Body, Page, paginate
 from maestro_app.services.errors import EntityNotFound
-from maestro_app.services.snapshot import bump_config_version
 
 ScopeType = Literal["user", "node", "group", "model", "mapping"]
 ScopeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
@@ -78,19 +77,7 @@ def load_system_prompt(session: Session, prompt_id: int, *, for_update: bool = F
 
 
 def _save(session: Session, row: SystemPrompt, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    record_audit(
-        session=session,
-        actor=actor,
-        action=action,
-        entity_type="system_prompt",
-        entity_id=row.id,
-        details=details,
-    )
-    bump_config_version(session)
-    session.flush()
+    save_audited(session, row, actor=actor, action=action, entity_type="system_prompt", details=details)
 
 
 def create_system_prompt(*, session: Session, data: SystemPromptCreate, actor: str) -> SystemPromptPublic:
@@ -150,14 +137,11 @@ def update_system_prompt(
 
 def delete_system_prompt(*, session: Session, prompt_id: int, actor: str) -> None:
     row = load_system_prompt(session, prompt_id, for_update=True)
-    record_audit(
-        session=session,
+    delete_audited(
+        session,
+        row,
         actor=actor,
         action="system_prompt.delete",
         entity_type="system_prompt",
-        entity_id=row.id,
         details=_settable(row),
     )
-    session.delete(row)
-    bump_config_version(session)
-    session.flush()

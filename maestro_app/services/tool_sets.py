@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from maestro_app.db.models import ModelConfig, Setting, ToolSet, utcnow
 from maestro_app.domain.tool_presets import PRESETS
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.services.audit import changes, delete_audited, save_audited
 from maestro_app.services.common import Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.snapshot import bump_config_version
@@ -119,14 +119,7 @@ def _check_unique(session: Session, name: str, own_id: int | None) -> None:
 
 
 def _save(session: Session, row: ToolSet, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    record_audit(
-        session=session, actor=actor, action=action, entity_type="tool_set", entity_id=row.id, details=details
-    )
-    bump_config_version(session)
-    session.flush()
+    save_audited(session, row, actor=actor, action=action, entity_type="tool_set", details=details)
 
 
 def create_tool_set(*, session: Session, data: ToolSetCreate, actor: str) -> ToolSetPublic:
@@ -184,17 +177,9 @@ def delete_tool_set(*, session: Session, name: str, actor: str) -> None:
         raise EntityConflict(
             f"Tool set '{row.name}' is used by model config(s) {', '.join(used_by)}; change them first"
         )
-    record_audit(
-        session=session,
-        actor=actor,
-        action="tool_set.delete",
-        entity_type="tool_set",
-        entity_id=row.id,
-        details=_settable(row),
+    delete_audited(
+        session, row, actor=actor, action="tool_set.delete", entity_type="tool_set", details=_settable(row)
     )
-    session.delete(row)
-    bump_config_version(session)
-    session.flush()
 
 
 def _insert_new(session: Session, table_name: str, values: dict[str, Any]) -> bool:

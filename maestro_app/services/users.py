@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlmodel import Session, col, select
 
-from maestro_app.db.models import User, utcnow
+from maestro_app.db.models import User
 from maestro_app.domain.names import canonical
-from maestro_app.services.audit import changes, record_audit
+from maestro_app.services.audit import changes, record_audit, save_audited
 from maestro_app.services.common import INT32_MAX, Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.snapshot import bump_config_version
@@ -161,18 +161,15 @@ def _settable(user: User) -> dict[str, Any]:
 
 
 def _save(session: Session, user: User, *, actor: str, action: str, details: dict[str, Any]) -> None:
-    user.updated_at = utcnow()
-    session.add(user)
-    record_audit(
-        session=session,
+    save_audited(
+        session,
+        user,
         actor=actor,
         action=action,
         entity_type="user",
-        entity_id=user.username,
         details=details,
+        entity_id=user.username,
     )
-    bump_config_version(session)
-    session.flush()
 
 
 # -- CRUD ---------------------------------------------------------------------------------
