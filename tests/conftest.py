@@ -349,3 +349,12 @@ def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[objec
     yield make
     for gw in started:
         gw.kill()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that run `reflex run` share the project's `.web` build directory: under
+    pytest-xdist (`--dist loadgroup`) they all go to one worker, one after another."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "process_gateway_factory" in fixtures or "maestro_server" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("reflex"))

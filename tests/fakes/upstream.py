@@ -47,6 +47,10 @@ FAIL_MODES = frozenset({"status", "reset", "cut", "slow", "hang"})
 
 # Probe routes: fail_health() applies to them; fail_next() does not (the header does).
 PROBE_PATHS = frozenset({"/health", "/api/version", "/api/tags", "/v1/models"})
+# Also spared by fail_next() without `paths=`: the gateway's background discovery and health
+# jobs call them at times a test does not control, and must not eat a failure meant for an
+# inference request.
+BACKGROUND_PATHS = frozenset({"/api/show", "/api/ps"})
 # GET routes that answer without the API key.
 OPEN_PATHS = frozenset({"/health", "/api/version"})
 
@@ -689,7 +693,7 @@ class FakeUpstream:
             return None
         with self._lock:
             for i, spec in enumerate(self._fails):
-                if spec.paths is None or path in spec.paths:
+                if (spec.paths is None and path not in BACKGROUND_PATHS) or (spec.paths and path in spec.paths):
                     spec.remaining -= 1
                     if spec.remaining <= 0:
                         del self._fails[i]
