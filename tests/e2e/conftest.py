@@ -159,13 +159,27 @@ def maestro_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Maestro
 # running on the main thread, which breaks `asyncio.run` and pytest-asyncio in any test that
 # runs after this module.
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
+def chromium(maestro_server: MaestroServer) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (or set MAESTRO_E2E_CHROMIUM)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _warm_up(browser, maestro_server)
         yield browser
         browser.close()
+
+
+def _warm_up(browser: Browser, server: MaestroServer) -> None:
+    """The first page a fresh server renders pays for loading and compiling the app's
+    JavaScript and opening the state websocket (tens of seconds on a busy 2-core machine).
+    Pay it once here, with a start-up allowance, so each test keeps the normal timeout."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.base_url + "/login", timeout=START_TIMEOUT_S * 1000)
+        page.locator("#username").wait_for(timeout=START_TIMEOUT_S * 1000)
+    finally:
+        context.close()
 
 
 @pytest.fixture
