@@ -31,7 +31,10 @@ class NavItem:
 
 
 # Only pages that exist: each later page adds itself here.
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Status", routes.STATUS, "activity"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Status", routes.STATUS, "activity"),
+    NavItem("Users", routes.USERS, "users"),
+)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 LOGIN = "/login"
 STATUS = "/"
+USERS = "/users"
 
 
 def safe_next_page(target: str | None) -> str:
