@@ -15,12 +15,18 @@ def context_label(tokens: int | None, *, suffix: str = " ctx") -> str:
     return f"{tokens:,}{suffix}"
 
 
-def when(moment: datetime | None, *, never: str = "never") -> str:
+def when(moment: datetime | None, *, never: str = "never", seconds: bool = False) -> str:
     if moment is None:
         return never
     if moment.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    pattern = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    return moment.astimezone(UTC).strftime(pattern)
+
+
+def clock(moment: datetime | None = None) -> str:
+    """The time of day of `moment` (default: now), for "updated at" labels."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%H:%M:%S UTC")
 
 
 def byte_size(size: int | None) -> str:

@@ -33,6 +33,7 @@ class NavItem:
 # Only pages that exist: each later page adds itself here.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Status", routes.STATUS, "activity"),
+    NavItem("Nodes", routes.NODES, "server"),
     NavItem("Users", routes.USERS, "users"),
 )
 

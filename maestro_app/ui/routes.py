@@ -5,6 +5,7 @@ from __future__ import annotations
 LOGIN = "/login"
 STATUS = "/"
 USERS = "/users"
+NODES = "/nodes"
 
 
 def safe_next_page(target: str | None) -> str:
