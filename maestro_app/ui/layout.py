@@ -34,6 +34,7 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Status", routes.STATUS, "activity"),
     NavItem("Nodes", routes.NODES, "server"),
+    NavItem("Models", routes.MODELS, "boxes"),
     NavItem("Users", routes.USERS, "users"),
 )
 

@@ -6,6 +6,7 @@ LOGIN = "/login"
 STATUS = "/"
 USERS = "/users"
 NODES = "/nodes"
+MODELS = "/models"
 
 
 def safe_next_page(target: str | None) -> str:

@@ -26,7 +26,7 @@ from maestro_app.services.nodes import (
     PriorityItem,
 )
 from maestro_app.ui import format as fmt
-from maestro_app.ui import styles
+from maestro_app.ui import routes, styles
 from maestro_app.ui.data import (
     call_service,
     call_write,
@@ -88,7 +88,7 @@ def _card(node: NodePublic) -> NodeCard:
         last_check=fmt.when(node.last_health_check),
         last_error=node.last_error or "",
         models_count=node.models_count,
-        models_href=f"/models?node={node.id}",
+        models_href=f"{routes.MODELS}?node={node.id}",
     )
 
 
