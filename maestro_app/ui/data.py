@@ -100,6 +100,12 @@ def model_catalog() -> list[CatalogName]:
     return [CatalogName(name, kind) for name, kind in sorted(names.items(), key=lambda kv: kv[0].lower())]
 
 
+def discovered_model_names() -> list[str]:
+    """The real names of the models available on active nodes (for mapping suggestions)."""
+    snapshot = get_runtime().snapshot
+    return sorted({info.name for node in snapshot.nodes for info in node.models.values()}, key=str.lower)
+
+
 def session_secret() -> str:
     """The key that signs dashboard sessions (the JWT secret)."""
     return get_runtime().settings.jwt_secret_key or ""

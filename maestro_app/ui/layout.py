@@ -35,6 +35,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Status", routes.STATUS, "activity"),
     NavItem("Nodes", routes.NODES, "server"),
     NavItem("Models", routes.MODELS, "boxes"),
+    NavItem("Mappings", routes.MAPPINGS, "arrow-right-left"),
     NavItem("Users", routes.USERS, "users"),
 )
 

@@ -7,6 +7,7 @@ STATUS = "/"
 USERS = "/users"
 NODES = "/nodes"
 MODELS = "/models"
+MAPPINGS = "/mappings"
 
 
 def safe_next_page(target: str | None) -> str:

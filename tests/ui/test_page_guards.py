@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from maestro_app.ui.pages.mappings import MappingsState
 from maestro_app.ui.pages.models import ModelsState
 from maestro_app.ui.pages.nodes import NodesState
 from maestro_app.ui.pages.users import UsersState
 from maestro_app.ui.state import AuthState
 
-PAGE_STATES = [UsersState, NodesState, ModelsState]
+PAGE_STATES = [UsersState, NodesState, ModelsState, MappingsState]
 # AuthState's own handlers: `require_session` is the check itself, `logout` ends a session.
 UNGUARDED = set(AuthState.event_handlers)
 
