@@ -66,7 +66,9 @@ def brand(size: str = "1.75rem") -> rx.Component:
 
 
 def nav_link(item: NavItem) -> rx.Component:
-    active = rx.State.router.url.path == item.route
+    # A page opened directly has a trailing slash (Reflex answers 307 to `/users/`).
+    path = rx.State.router.url.path
+    active = (path == item.route) | (path == item.route.rstrip("/") + "/")
     return rx.link(
         rx.hstack(
             rx.icon(item.icon, size=18),
@@ -87,6 +89,8 @@ def nav_link(item: NavItem) -> rx.Component:
         href=item.route,
         underline="none",
         width="100%",
+        class_name="nav-link",
+        aria_current=rx.cond(active, "page", None),
     )
 
 

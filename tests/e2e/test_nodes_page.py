@@ -227,3 +227,19 @@ def test_bad_input_changes_nothing_and_delete_asks_first(
     page.locator("#confirm-delete-node-ok").click()
     expect(card(page, node_id)).to_have_count(0)
     assert api_node(maestro_server, node_id).status_code == 404
+
+
+def test_health_refreshes_without_reloading_the_page(
+    maestro_server: MaestroServer, browser_page: Page
+) -> None:
+    page = browser_page
+    with FakeUpstream(["live:1b"]) as fake:
+        node_id = add_api_node(maestro_server, unique("e2e-live"), fake.url)
+        open_page(page, maestro_server, "/nodes", "Nodes")
+        expect(card(page, node_id).locator(".health-badge")).to_have_text("healthy")
+        fake.fail_health(True)
+        with maestro_server.admin_client() as admin:  # the health job's work, done by hand
+            for _ in range(2):
+                assert admin.post(f"/admin/nodes/{node_id}/health-check").status_code == 200
+        # The page polls every 10 s while it is visible.
+        expect(card(page, node_id).locator(".health-badge")).to_have_text("unhealthy", timeout=15_000)

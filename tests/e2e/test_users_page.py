@@ -132,11 +132,12 @@ def test_rotate_deactivate_edit_and_delete(maestro_server: MaestroServer, browse
     assert api_user(maestro_server, username).json()["is_active"] is True
 
     # Edit: all models, no request limit, a typed model name kept in the allowlist too.
+    typed = unique("e2e-typed") + ":8b"  # in no catalog
     by_id(page, f"user-{username}").locator(".edit-user").click()
     expect(page.locator("#request-limit")).to_have_value("10")
-    page.get_by_placeholder("Filter, or type a model name to add").fill("qwen3:8b")
+    page.get_by_placeholder("Filter, or type a model name to add").fill(typed)
     page.locator("#add-model").click()
-    expect(page.locator(".model-choice").filter(has_text="qwen3:8b").get_by_role("checkbox")).to_be_checked()
+    expect(page.locator(".model-choice").filter(has_text=typed).get_by_role("checkbox")).to_be_checked()
     page.get_by_role("switch", name="All models").click()
     page.locator("#request-limit").fill("")
     page.locator("#save-user").click()
@@ -146,7 +147,7 @@ def test_rotate_deactivate_edit_and_delete(maestro_server: MaestroServer, browse
     expect(row).to_contain_text("unlimited requests")
     user = api_user(maestro_server, username).json()
     assert user["all_models"] is True
-    assert user["allowed_models"] == ["qwen3:8b"]
+    assert user["allowed_models"] == [typed]
     assert user["request_limit"] is None
 
     # Delete: the confirmation can be cancelled; confirmed, the user is gone.
