@@ -233,6 +233,8 @@ class NodesState(AuthState):
         try:
             fields = _node_fields(form)
             if self.editing_id:
+                if fields["code"] is None:  # blank: keep the code (routes may pin it)
+                    del fields["code"]
                 written = await call_write(
                     nodes.update_node, node_id=self.editing_id, data=NodeUpdate(**fields), actor=self._actor
                 )

@@ -1,6 +1,6 @@
 """Users page: gateway users, their tokens, model allowlists and daily limits.
 
-The page state lives here; the table and dialogs are drawn in `users_view`. Every handler
+The page state lives here; the page is drawn in `users_view` and `users_editor`. Every handler
 goes through `admin_event` (server-side session check) and calls `services.users`.
 A new or rotated token is held in state only while its dialog is open.
 """
@@ -215,7 +215,7 @@ class UsersState(AuthState):
         self.model_filter = ""
 
     @admin_event
-    async def save(self, form: dict[str, Any]) -> list[EventSpec] | EventSpec | None:
+    async def save(self, form: dict[str, Any]) -> EventSpec:
         try:
             fields: dict[str, Any] = {
                 "description": text_or_none(form.get("description")),
