@@ -211,9 +211,11 @@ def nodes_card() -> rx.Component:
             rx.icon("server-off", size=28, color=styles.muted_text_color),
             rx.text("No nodes registered yet.", weight="medium"),
             rx.text(
-                "Add an Ollama or vLLM server with ",
+                "Add an Ollama or vLLM server on the ",
+                rx.link("Nodes page", href=routes.NODES),
+                " (or with ",
                 rx.code("POST /admin/nodes"),
-                ".",
+                ").",
                 size="2",
                 color=styles.muted_text_color,
             ),
