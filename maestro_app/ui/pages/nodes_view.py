@@ -400,6 +400,12 @@ def history_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Health history of ", NodesState.history_node),
+            rx.dialog.description(
+                "Status changes recorded by health checks, newest first.",
+                size="2",
+                color=styles.muted_text_color,
+                margin_bottom="0.75rem",
+            ),
             rx.cond(
                 NodesState.history.length() > 0,
                 rx.scroll_area(

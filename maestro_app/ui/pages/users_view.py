@@ -211,6 +211,12 @@ def token_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Token for ", UsersState.token_user),
+            rx.dialog.description(
+                "The user's credential for every API of the gateway.",
+                size="2",
+                color=styles.muted_text_color,
+                margin_bottom="0.75rem",
+            ),
             rx.vstack(
                 rx.callout(
                     "Copy it now: it is shown only this once. Clients send it as "
