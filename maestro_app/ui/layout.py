@@ -31,7 +31,13 @@ class NavItem:
 
 
 # Only pages that exist: each later page adds itself here.
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Status", routes.STATUS, "activity"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Status", routes.STATUS, "activity"),
+    NavItem("Nodes", routes.NODES, "server"),
+    NavItem("Models", routes.MODELS, "boxes"),
+    NavItem("Mappings", routes.MAPPINGS, "arrow-right-left"),
+    NavItem("Users", routes.USERS, "users"),
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,9 @@ def brand(size: str = "1.75rem") -> rx.Component:
 
 
 def nav_link(item: NavItem) -> rx.Component:
-    active = rx.State.router.url.path == item.route
+    # A page opened directly has a trailing slash (Reflex answers 307 to `/users/`).
+    path = rx.State.router.url.path
+    active = (path == item.route) | (path == item.route.rstrip("/") + "/")
     return rx.link(
         rx.hstack(
             rx.icon(item.icon, size=18),
@@ -81,6 +89,8 @@ def nav_link(item: NavItem) -> rx.Component:
         href=item.route,
         underline="none",
         width="100%",
+        class_name="nav-link",
+        aria_current=rx.cond(active, "page", None),
     )
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 LOGIN = "/login"
 STATUS = "/"
+USERS = "/users"
+NODES = "/nodes"
+MODELS = "/models"
+MAPPINGS = "/mappings"
 
 
 def safe_next_page(target: str | None) -> str:

@@ -32,8 +32,11 @@ class AuthState(rx.State):
     # Shown in the navbar; the session itself is the backend-only token.
     admin_name: str = ""
     _session_token: str = ""
+    # Who the last session check found: the actor of audit records written by handlers.
+    _actor: str = ""
 
     async def _has_session(self) -> bool:
+        self._actor = ""
         if not self._session_token:
             return False
         check = await call_service(
@@ -46,6 +49,7 @@ class AuthState(rx.State):
                 "expired" if check.expired else "no longer valid",
             )
             return False
+        self._actor = check.username
         return True
 
     def _start_session(self, issued: admins.AdminSession) -> None:
@@ -54,6 +58,7 @@ class AuthState(rx.State):
 
     def _end_session(self) -> None:
         self._session_token = ""
+        self._actor = ""
         self.admin_name = ""
 
     def _login_redirect(self) -> EventSpec:

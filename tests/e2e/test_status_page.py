@@ -11,19 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import MaestroServer
+from tests.e2e.helpers import LOGIN_URL, login
 from tests.fakes.upstream import FakeModel, FakeUpstream
 
 pytestmark = pytest.mark.e2e
 
-LOGIN_URL = re.compile(r"/login/?(\?.*)?$")
 HEALTH_COLORS = {"healthy": "grass", "unhealthy": "tomato", "unknown": "gray"}
-
-
-def login(page: Page, server: MaestroServer, password: str | None = None) -> None:
-    page.goto(f"{server.base_url}/login")
-    page.locator("#username").fill(server.admin_username)
-    page.locator("#password").fill(password or server.admin_password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ import reflex as rx
 from maestro_app.services.node_status import NodeStatus, list_node_status
 from maestro_app.ui import routes, styles
 from maestro_app.ui.data import call_service, configured_public_url
+from maestro_app.ui.format import context_label as _context_label
+from maestro_app.ui.format import when as _when
 from maestro_app.ui.layout import Page, template
 from maestro_app.ui.snippets import connection_snippets
 from maestro_app.ui.state import AuthState, admin_event
@@ -44,24 +46,6 @@ class SnippetView:
     language: str = ""
     code: str = ""
     note: str = ""
-
-
-def _context_label(tokens: int | None) -> str:
-    """131072 → "128K ctx", 128000 → "128K ctx", 1048576 → "1M ctx", 3000 → "3K ctx"."""
-    if not tokens:
-        return ""
-    for unit, suffix in ((1_000_000, "M"), (1 << 20, "M"), (1000, "K"), (1 << 10, "K")):
-        if tokens >= unit and tokens % unit == 0:
-            return f"{tokens // unit}{suffix} ctx"
-    return f"{tokens:,} ctx"
-
-
-def _when(moment: datetime | None) -> str:
-    if moment is None:
-        return "never"
-    if moment.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _row(node: NodeStatus) -> NodeRow:
@@ -227,9 +211,11 @@ def nodes_card() -> rx.Component:
             rx.icon("server-off", size=28, color=styles.muted_text_color),
             rx.text("No nodes registered yet.", weight="medium"),
             rx.text(
-                "Add an Ollama or vLLM server with ",
+                "Add an Ollama or vLLM server on the ",
+                rx.link("Nodes page", href=routes.NODES),
+                " (or with ",
                 rx.code("POST /admin/nodes"),
-                ".",
+                ").",
                 size="2",
                 color=styles.muted_text_color,
             ),

@@ -1,0 +1,1 @@
+"""Dashboard building blocks shared by the pages."""
