@@ -340,8 +340,13 @@ def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[objec
     }
 
     def make(port: int | None = None, **env: str) -> ProcessGateway:
+        # A build directory of its own: a backend-only compile into the project's `.web`
+        # leaves it half-initialised, and the next full `reflex run` (the browser tests)
+        # then serves a frontend that never renders.
+        workdir = tmp_path / f"reflex-{len(started)}"
+        dirs = {"REFLEX_WEB_WORKDIR": str(workdir / ".web"), "REFLEX_STATES_WORKDIR": str(workdir / ".states")}
         gw = ProcessGateway(
-            env={**base, **env}, port=port or free_port(), log_path=tmp_path / f"gateway-{len(started)}.log"
+            env={**base, **dirs, **env}, port=port or free_port(), log_path=tmp_path / f"gateway-{len(started)}.log"
         )
         started.append(gw)
         return gw.start()
