@@ -361,5 +361,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     pytest-xdist (`--dist loadgroup`) they all go to one worker, one after another."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        if "process_gateway_factory" in fixtures or "maestro_server" in fixtures:
+        in_e2e = item.nodeid.startswith("tests/e2e/") or item.get_closest_marker("e2e") is not None
+        if in_e2e or "process_gateway_factory" in fixtures or "maestro_server" in fixtures:
             item.add_marker(pytest.mark.xdist_group("reflex"))
