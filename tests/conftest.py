@@ -356,6 +356,7 @@ def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[objec
         gw.kill()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marks into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that run `reflex run` share the project's `.web` build directory: under
     pytest-xdist (`--dist loadgroup`) they all go to one worker, one after another."""
