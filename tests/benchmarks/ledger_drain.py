@@ -1,0 +1,143 @@
+"""What the embedded ledger's flusher costs per record (issue 7, profile follow-up).
+
+    python -m tests.benchmarks.ledger_drain [--records 2000] [--repeat 5]
+
+On a migrated SQLite database (temporary directory), times the three steps of
+`JournalLedger._drain` per record — decode a journal line, insert through SQLAlchemy Core
+(`insert_records`, what the flusher does), commit — and, for comparison, the same rows
+inserted with one DB-API `executemany` of tuples, with and without the rollup triggers
+(`activity_rollup_insert`). The flusher runs in the gateway worker (a to_thread), so every
+microsecond here is CPU, and GIL time, taken from the event loop on the same core.
+Not collected by pytest (`tests/benchmarks` is excluded in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from maestro_app.db.engine import make_engine, run_migrations
+from maestro_app.db.models import utcnow
+from maestro_app.stores.ledger import decode_record, encode_record, insert_records
+
+
+def sample_record() -> dict[str, Any]:
+    """A record as `Gateway.record` writes it for a streamed chat answer."""
+    return {
+        "request_id": uuid.uuid4().hex,
+        "user_id": 2,
+        "username": "bench",
+        "model": "coder",
+        "real_model": "qwen2.5-coder:7b",
+        "node_id": 1,
+        "node_name": "bench",
+        "endpoint": "/v1/chat/completions",
+        "source": "openai",
+        "stream": True,
+        "status_code": 200,
+        "prompt_tokens": 12,
+        "completion_tokens": 32,
+        "total_tokens": 44,
+        "estimated": False,
+        "duration_ms": 3.21,
+        "ttfb_ms": 1.05,
+        "error": None,
+        "created_at": utcnow(),
+    }
+
+
+def insert_dbapi(engine: Engine, records: list[dict[str, Any]]) -> None:
+    cols = list(records[0])
+    sql = (
+        f"INSERT INTO activity_records ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+        "ON CONFLICT (request_id) DO NOTHING"
+    )
+    rows = [
+        tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in (r[c] for c in cols))
+        for r in records
+    ]
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().executemany(sql, rows)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def per_record_us(fn: Callable[[], None], n: int, repeat: int, reset: Callable[[], None]) -> float:
+    times = []
+    for _ in range(repeat):
+        reset()
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) / n * 1e6)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2000, help="records per flush (0.5 s at 4,000 req/s)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    n = args.records
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'maestro.db'}")
+        run_migrations(engine, data_dir=Path(tmp))
+        lines = [encode_record(sample_record()) for _ in range(n)]
+        decoded: list[dict[str, Any]] = []
+
+        def fresh() -> None:
+            decoded[:] = [r for r in map(decode_record, lines) if r]
+            for r in decoded:
+                r["request_id"] = uuid.uuid4().hex  # new rows each round (no conflict skips)
+
+        def decode_only() -> None:
+            [decode_record(x) for x in lines]
+
+        results = {
+            "decode a journal line (orjson + fromisoformat)": per_record_us(decode_only, n, args.repeat, lambda: None),
+            "insert_records (SQLAlchemy Core, what the flusher does)": per_record_us(
+                lambda: insert_records(engine, decoded), n, args.repeat, fresh
+            ),
+            "DB-API executemany of tuples": per_record_us(lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh),
+        }
+        with engine.begin() as conn:
+            trigger_sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE type='trigger' AND name='activity_rollup_insert'")
+            ).scalar_one()
+            conn.execute(text("DROP TRIGGER activity_rollup_insert"))
+        results["DB-API executemany, rollup trigger dropped"] = per_record_us(
+            lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh
+        )
+        results["insert_records, rollup trigger dropped"] = per_record_us(
+            lambda: insert_records(engine, decoded), n, args.repeat, fresh
+        )
+        with engine.begin() as conn:
+            conn.execute(text(trigger_sql))
+            indexes = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='activity_records' AND sql IS NOT NULL")
+            ).all()
+            for name, _ in indexes:
+                if "request_id" not in name:
+                    conn.execute(text(f'DROP INDEX "{name}"'))
+        results[f"insert_records, {sum('request_id' not in i[0] for i in indexes)} log-filter indexes dropped"] = per_record_us(
+            lambda: insert_records(engine, decoded), n, args.repeat, fresh
+        )
+        engine.dispose()
+    print(f"{n} records per flush, median of {args.repeat}; µs per record:")
+    for label, us in results.items():
+        print(f"  {us:7.1f}  {label}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
