@@ -255,6 +255,10 @@ def request_for(target: str, server: Server, mode: str, token: str) -> tuple[byt
         "messages": [{"role": "user", "content": "Write a haiku about latency."}],
         "stream": mode != "non-stream",
     }
+    if mode != "non-stream":
+        # MAESTRO always asks the node for usage (it records tokens); every target asks, so the
+        # upstream sends the same frames to all (the fake paces the usage frame like a token).
+        body["stream_options"] = {"include_usage": True}
     if mode == "paced":
         body["fake_chunk_delay"] = PACED_DELAY_S  # the fake honours it in the body
     raw = json.dumps(body, separators=(",", ":")).encode()
