@@ -9,6 +9,7 @@ import logging
 import reflex as rx
 
 from maestro_app.gateway.app import create_gateway_app
+from maestro_app.gateway.fastpath import fast_path
 from maestro_app.runtime import Runtime
 from maestro_app.settings import load_settings
 from maestro_app.ui import context, styles
@@ -19,9 +20,12 @@ settings = load_settings()  # may log the first-start admin credentials, hence l
 logging.getLogger().setLevel(settings.log_level.upper())
 runtime = Runtime(settings)
 context.set_runtime(runtime)
+gateway_app = create_gateway_app(runtime)
 
 app = rx.App(
-    api_transformer=create_gateway_app(runtime),
+    # The gateway's FastAPI app mounts Reflex's own routes; the fast path answers the proxy
+    # endpoints before either (gateway/fastpath.py).
+    api_transformer=[gateway_app, fast_path(gateway_app)],
     style=styles.base_style,
     head_components=[rx.el.link(rel="icon", type="image/svg+xml", href="/favicon.svg")],
 )

@@ -30,6 +30,7 @@ import uvicorn
 import rxconfig  # noqa: F401  (Reflex test harness expects the config importable)
 from maestro_app.db.engine import make_engine, run_migrations, session_scope
 from maestro_app.gateway.app import create_gateway_app
+from maestro_app.gateway.fastpath import fast_path
 from maestro_app.runtime import Runtime
 from maestro_app.services.bootstrap import seed_first_start
 from maestro_app.settings import Settings, load_settings
@@ -149,7 +150,8 @@ class LiveGateway:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        app = create_gateway_app(self.runtime)
+        api = create_gateway_app(self.runtime)
+        app = fast_path(api)(api)  # the stack the Reflex app serves (maestro_app.py)
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=3)
         self._server = uvicorn.Server(config)
         ready = threading.Event()
@@ -344,9 +346,14 @@ def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[objec
         # leaves it half-initialised, and the next full `reflex run` (the browser tests)
         # then serves a frontend that never renders.
         workdir = tmp_path / f"reflex-{len(started)}"
-        dirs = {"REFLEX_WEB_WORKDIR": str(workdir / ".web"), "REFLEX_STATES_WORKDIR": str(workdir / ".states")}
+        dirs = {
+            "REFLEX_WEB_WORKDIR": str(workdir / ".web"),
+            "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
+        }
         gw = ProcessGateway(
-            env={**base, **dirs, **env}, port=port or free_port(), log_path=tmp_path / f"gateway-{len(started)}.log"
+            env={**base, **dirs, **env},
+            port=port or free_port(),
+            log_path=tmp_path / f"gateway-{len(started)}.log",
         )
         started.append(gw)
         return gw.start()

@@ -104,8 +104,31 @@ def _holds(seen: Mapping[str, str], header: str, needle: str) -> bool:
     return value is not None and needle in value
 
 
+_HEADERS_RAW = frozenset(h.encode("latin-1") for h in _HEADERS)
+_MEMO: dict[tuple[object, ...], str] = {}
+_MEMO_SIZE = 4096
+
+
 def detect_source(headers: Mapping[str, str], *, dialect: str) -> str:
-    """The client application behind a request; `headers` has lower-case keys (Starlette)."""
+    """The client application behind a request; `headers` has lower-case keys (Starlette).
+
+    Answers are remembered per set of relevant header values (a client sends the same ones on
+    every request): on Starlette's `Headers` the key is built from the raw byte pairs, without
+    decoding anything, and the table is emptied when it grows past `_MEMO_SIZE` entries."""
+    raw = getattr(headers, "raw", None)
+    if raw is None:
+        return _detect(headers, dialect)
+    key = (dialect, *[pair for pair in raw if pair[0] in _HEADERS_RAW])
+    found = _MEMO.get(key)
+    if found is None:
+        found = _detect(headers, dialect)
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = found
+    return found
+
+
+def _detect(headers: Mapping[str, str], dialect: str) -> str:
     # One pass over the request's headers: Starlette's `get` scans the whole list per call.
     seen = {name.lower(): value.lower() for name, value in headers.items() if name.lower() in _HEADERS}
     for source, conditions in SIGNATURES:

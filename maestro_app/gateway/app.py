@@ -1,6 +1,7 @@
 """The FastAPI app that Reflex mounts (`rx.App(api_transformer=...)`).
 
 Built by a factory because Reflex adds its middleware to the app when it is called. The
+proxy endpoints are also answered, faster, by `fastpath.FastPath` around this app. The
 root `/docs`, `/redoc` and `/openapi.json` are off; docs live under `/api/docs` behind
 basic auth. Unknown `/v1/*`, `/api/*`, `/admin/*` paths answer JSON 404 instead of falling
 through to the dashboard's HTML.
@@ -20,7 +21,6 @@ from sqlalchemy import text
 from maestro_app.admin.router import build_admin_router
 from maestro_app.gateway import ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import install_error_handlers
-from maestro_app.gateway.path_token import PathTokenMiddleware
 from maestro_app.gateway.pipeline import Gateway
 from maestro_app.runtime import Runtime
 
@@ -38,7 +38,6 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.gateway = Gateway(runtime)
     install_error_handlers(app)
-    app.add_middleware(PathTokenMiddleware)
 
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from maestro_app.domain.errors import BadRequest, PayloadTooLarge
 
@@ -45,17 +45,27 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The body, refused as soon as it passes `max_bytes` (before reading the rest when the
+    client declared its length). Reads the ASGI messages directly: `Request.stream()` is an
+    async generator, measurably slower per request for the one-message bodies clients send."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"Request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > max_bytes:
             raise PayloadTooLarge(f"Request body is larger than {max_bytes} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:

@@ -8,21 +8,18 @@ end up in proxy logs; prefer the header wherever the client can send one.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 PREFIX = "/t/"
 GATEWAY_ROOTS = ("api/", "v1/", "anthropic/")
 
 
-class PathTokenMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            token, slash, tail = scope["path"][len(PREFIX) :].partition("/")
-            if token and slash and tail.startswith(GATEWAY_ROOTS):
-                headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
-                headers.append((b"authorization", b"Bearer " + token.encode("latin-1")))
-                scope = dict(scope, path="/" + tail, raw_path=("/" + tail).encode(), headers=headers)
-        await self.app(scope, receive, send)
+def with_path_token(scope: Scope) -> Scope:
+    """`scope` with a `/t/<token>/` prefix turned into `Authorization: Bearer <token>`, or
+    unchanged when the path does not name a gateway route after the token."""
+    token, slash, tail = scope["path"][len(PREFIX) :].partition("/")
+    if not (token and slash and tail.startswith(GATEWAY_ROOTS)):
+        return scope
+    headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+    headers.append((b"authorization", b"Bearer " + token.encode("latin-1")))
+    return dict(scope, path="/" + tail, raw_path=("/" + tail).encode(), headers=headers)

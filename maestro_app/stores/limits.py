@@ -38,8 +38,17 @@ class Reservation:
     estimate: int
 
 
+_day_memo: tuple[int, str] = (-1, "")
+
+
 def utc_day(now: float) -> str:
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+    """`now`'s UTC date as YYYY-MM-DD (Unix days are exactly 86,400 s: no leap seconds), with
+    the last answer kept: every admission asks, and formatting a date each time showed up."""
+    global _day_memo
+    number = int(now // 86400)
+    if _day_memo[0] != number:
+        _day_memo = (number, datetime.fromtimestamp(number * 86400, UTC).strftime("%Y-%m-%d"))
+    return _day_memo[1]
 
 
 def seconds_to_midnight(now: float) -> int:

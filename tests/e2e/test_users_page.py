@@ -50,8 +50,25 @@ def catalog_model(maestro_server: MaestroServer) -> Iterator[str]:
 
 
 def row_menu(page: Page, username: str, item: str) -> None:
-    by_id(page, f"user-{username}").locator(".user-menu").click()
-    page.get_by_role("menuitem", name=item).click()
+    """Open a row's action menu and pick `item`.
+
+    Radix toggles the menu on pointer-down, so a click that lands while the previous menu is
+    still closing (its exit animation runs after the state update re-renders the row) closes
+    it again. Wait until no menu is open, then open it, once more if the first open was lost.
+    """
+    trigger = by_id(page, f"user-{username}").locator(".user-menu")
+    entry = page.get_by_role("menuitem", name=item)
+    for attempt in range(2):
+        expect(page.get_by_role("menu")).to_have_count(0)
+        trigger.click()
+        try:
+            expect(entry).to_be_visible(timeout=5_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+            page.keyboard.press("Escape")
+    entry.click()
 
 
 def shown_token(page: Page) -> str:
