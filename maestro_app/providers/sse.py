@@ -37,6 +37,10 @@ class SSEDecoder:
         self._at_start = True
 
     def feed(self, chunk: bytes) -> list[str]:
+        if not self._buffer and not self._data and not self._at_start:
+            events = self._whole_events(chunk)
+            if events is not None:
+                return events
         self._buffer += chunk
         if self._at_start:
             if len(self._buffer) < len(_BOM) and _BOM.startswith(self._buffer):
@@ -47,6 +51,26 @@ class SSEDecoder:
         events: list[str] = []
         for line in self._complete_lines():
             self._take_line(line, events)
+        return events
+
+    def _whole_events(self, chunk: bytes) -> list[str] | None:
+        """The common case, fast: a read that holds whole events, `data: <json>` lines ending
+        in LF only, valid UTF-8 (what vLLM, Ollama and OpenAI send, one or more per read).
+        None sends the read through the general parser."""
+        if not chunk.endswith(b"\n\n") or b"\r" in chunk:
+            return None
+        try:
+            text = chunk.decode()
+        except UnicodeDecodeError:
+            return None
+        events: list[str] = []
+        for block in text.split("\n\n"):
+            if block.startswith("data: ") and "\n" not in block:
+                events.append(block[6:])
+            elif block:
+                for line in block.split("\n"):
+                    self._take_line(line.encode(), events)
+                self._take_line(b"", events)
         return events
 
     def flush(self) -> list[str]:

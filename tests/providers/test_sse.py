@@ -67,6 +67,14 @@ def test_sse_decoder_split_at_every_position(stream: bytes, expected: list[str])
         assert _sse_split_at(stream, cut) == expected, cut
 
 
+@pytest.mark.parametrize(("stream", "expected"), [c for c in SSE_CASES if c.id != "byte-order-mark"])
+def test_sse_decoder_after_a_first_event(stream: bytes, expected: list[str]) -> None:
+    """Reads after the first take the whole-events fast path when they can: same answers."""
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: first\n\n") == ["first"]
+    assert decoder.feed(stream) + decoder.flush() == expected
+
+
 def test_sse_decoder_returns_events_as_soon_as_they_complete() -> None:
     decoder = SSEDecoder()
     assert decoder.feed(b"data: a\n") == []
