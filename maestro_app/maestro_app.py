@@ -7,6 +7,7 @@ backend worker to serve). The runtime opens its resources in the app's lifespan.
 import logging
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from maestro_app.gateway.app import create_gateway_app
 from maestro_app.gateway.fastpath import fast_path
@@ -21,11 +22,21 @@ logging.getLogger().setLevel(settings.log_level.upper())
 runtime = Runtime(settings)
 context.set_runtime(runtime)
 gateway_app = create_gateway_app(runtime)
+around_everything = fast_path(gateway_app)
 
-app = rx.App(
-    # The gateway's FastAPI app mounts Reflex's own routes; the fast path answers the proxy
-    # endpoints before either (gateway/fastpath.py).
-    api_transformer=[gateway_app, fast_path(gateway_app)],
+
+class MaestroApp(rx.App):
+    """The Reflex app, with the gateway's proxy endpoints answered before Reflex's own
+    middleware and the FastAPI app (gateway/fastpath.py). The backend server calls the app
+    object (granian `--factory`) to get its ASGI app."""
+
+    def __call__(self) -> ASGIApp:
+        return around_everything(super().__call__())
+
+
+app = MaestroApp(
+    # The gateway's FastAPI app, which mounts Reflex's own routes.
+    api_transformer=gateway_app,
     style=styles.base_style,
     head_components=[rx.el.link(rel="icon", type="image/svg+xml", href="/favicon.svg")],
 )

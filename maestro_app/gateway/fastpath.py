@@ -1,33 +1,41 @@
-"""The proxy endpoints served straight from ASGI, in front of the FastAPI app.
+"""The proxy endpoints served straight from ASGI, in front of everything else.
 
-Every chat, completion, generate and embedding request is the hot path; the FastAPI stack
-around it (its own error and CORS middleware, body-limit and exit-stack middleware, route
-matching over every admin route, dependency solving) cost about a fifth of the gateway's CPU
-per request and did nothing for these routes: they take no parameters, validate their own
-bodies and answer errors in their own dialect. So `FastPath` wraps the FastAPI app (as a
-second `api_transformer` in the Reflex app, and in the tests' server) and answers those
-POSTs itself; everything else — listings, management routes, the admin API, the docs, the
-JSON 404s — goes on to FastAPI. The FastAPI routes for the same paths stay (the OpenAPI
-document lists them, and a path the fast path does not match exactly, such as a trailing
-slash, still gets FastAPI's answer).
+Every chat, completion, generate and embedding request is the hot path. The stacks around
+it — Reflex's top app (error, CORS and context middleware, a mount), then FastAPI's (error,
+CORS, body-limit and exit-stack middleware, route matching over every admin route,
+dependency solving) — cost about a third of the gateway's CPU per request, and each layer
+also wraps `send` for every chunk of a stream. None of it does anything for these routes:
+they take no parameters, validate their own bodies and answer errors in their own dialect.
+
+So `FastPath` sits outside both (`MaestroApp.__call__` in the composition root wraps the
+ASGI app Reflex builds; the tests' server wraps the FastAPI app the same way) and answers
+those POSTs itself. Everything else — listings, management routes, the admin API, the
+dashboard, the docs, JSON 404s — and any request with an `Origin` header (a browser: the
+CORS middleware must answer it) goes on down the stack. The FastAPI routes for the same
+paths stay: the OpenAPI document lists them, and a path the fast path does not match
+exactly (a trailing slash) still gets FastAPI's answer.
 
 It also owns the `/t/<token>/...` rewrite (see `path_token`), so a token in the base URL
-reaches both the fast path and FastAPI.
+reaches both the fast path and the apps below.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maestro_app.domain.errors import GatewayError
 from maestro_app.gateway import ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import error_response
 from maestro_app.gateway.path_token import PREFIX, with_path_token
 from maestro_app.gateway.pipeline import Endpoint, Gateway
+
+logger = logging.getLogger(__name__)
 
 PROXY_ENDPOINTS: tuple[Endpoint, ...] = (
     openai_endpoints.CHAT,
@@ -53,20 +61,37 @@ class FastPath:
         if scope["path"].startswith(PREFIX):
             scope = with_path_token(scope)
         ep = self.endpoints.get(scope["path"]) if scope["method"] == "POST" else None
-        if ep is None:
+        if ep is None or any(name == b"origin" for name, _ in scope["headers"]):
             await self.app(scope, receive, send)
             return
+        await self._serve(ep, scope, receive, send)
+
+    async def _serve(self, ep: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
         try:
-            response = await self.gateway.handle(Request(scope, receive), ep)
-        except GatewayError as err:
-            response = error_response(err, dialect=ep.dialect)
-        except ClientDisconnect:
-            return  # gone while sending its body: nothing was routed, nobody to answer
-        await response(scope, receive, send)
+            try:
+                response: Response = await self.gateway.handle(Request(scope, receive), ep)
+            except GatewayError as err:
+                response = error_response(err, dialect=ep.dialect)
+            except ClientDisconnect:
+                return  # gone while sending its body: nothing was routed, nobody to answer
+            await response(scope, receive, tracking_send)
+        except Exception:
+            # What the error middleware below would do, in the endpoint's own format.
+            logger.exception("unhandled error on %s", ep.path)
+            if not started:
+                failure = GatewayError("The gateway failed on this request; it is logged")
+                await error_response(failure, dialect=ep.dialect)(scope, receive, send)
 
 
 def fast_path(app: FastAPI) -> Callable[[ASGIApp], ASGIApp]:
-    """The transformer that puts `FastPath` (with the gateway of `app`) around an ASGI app."""
+    """The wrapper that puts `FastPath`, with the gateway of `app`, around an ASGI app."""
     gateway: Gateway = app.state.gateway
     endpoints = {ep.path: ep for ep in PROXY_ENDPOINTS}
     return lambda inner: FastPath(inner, gateway, endpoints)

@@ -38,9 +38,9 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[str]:
         if not self._buffer and not self._data and not self._at_start:
-            events = self._whole_events(chunk)
-            if events is not None:
-                return events
+            whole = self._whole_events(chunk)
+            if whole is not None:
+                return whole
         self._buffer += chunk
         if self._at_start:
             if len(self._buffer) < len(_BOM) and _BOM.startswith(self._buffer):
