@@ -1,7 +1,7 @@
 """Errors the gateway answers with. One hierarchy; each wire format maps it in one place
 (`gateway.errors`).
 
-    GatewayError (status, message, code)
+    GatewayError (status, message, code, param)
     ├── BadRequest             400  body not JSON / not an object / missing or mistyped field
     ├── Unauthorized           401  header missing or malformed, token invalid/expired/revoked, user inactive
     ├── Forbidden              403  model not in the allowlist, permission missing
@@ -20,12 +20,14 @@ class GatewayError(Exception):
     status: int = 500
     code: str = "internal_error"
     type: str = "server_error"
+    param: str | None = None  # the request field at fault, when one is (OpenAI's `param`)
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        self.param = param
 
     def headers(self) -> dict[str, str]:
         return {}

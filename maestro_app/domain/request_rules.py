@@ -5,7 +5,8 @@
     filter_tools          tools outside the allowlist removed; a tool_choice naming one -> "auto"
     remove_params         unsupported parameters removed (top level, and Ollama `options`)
     select_system_prompt  the matching prompts, by priority then scope, joined by a blank line
-    merge_system_prompt   into the first system message (chat) or `system` (generate)
+    merge_system_prompt   into the first system message (chat), `system` (generate) or
+                          `instructions` (Responses)
     with_num_ctx          Ollama `options.num_ctx`, unless the client set it
 
 Inputs are never modified: each function returns the very same body when nothing changes,
@@ -226,7 +227,8 @@ def _prepend(prompt: str, content: Any) -> Any:
 def merge_system_prompt(body: Body, prompt: str, *, kind: str) -> Body:
     """Chat: `prompt` at the start of the first system (or developer) message, whose content
     may be text or a list of parts, else in a new first system message. Generate: at the
-    start of `system`. A request without messages (or without prompt) is an Ollama load
+    start of `system`. Responses: at the start of `instructions`, which become the first
+    system message. A request without messages (or without prompt) is an Ollama load
     request and is left alone, as is every other kind of request."""
     if kind == "chat":
         messages = body.get("messages")
@@ -241,10 +243,9 @@ def merge_system_prompt(body: Body, prompt: str, *, kind: str) -> Body:
     if kind == "generate":
         if not body.get("prompt") and not body.get("images"):
             return body
-        system = body.get("system")
-        if isinstance(system, str) and system.strip():
-            return dict(body, system=f"{prompt}\n\n{system}")
-        return dict(body, system=prompt)
+        return dict(body, system=_prepend(prompt, body.get("system")))
+    if kind == "responses":
+        return dict(body, instructions=_prepend(prompt, body.get("instructions")))
     return body
 
 

@@ -12,6 +12,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from maestro_app.domain.errors import BadRequest, PayloadTooLarge
+from maestro_app.providers.responses import ResponsesRequestError, responses_to_chat
 
 # field -> (accepted types, human description); checked when present
 _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -41,6 +42,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "ollama.generate": ("model",),
     "ollama.embed": ("model", "input"),
     "ollama.embed_legacy": ("model", "prompt"),
+    "openai.responses": ("model", "input"),
 }
 
 
@@ -78,6 +80,17 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a JSON object")
     return body
+
+
+def check_request(body: dict[str, Any], endpoint: str) -> None:
+    """The checks of one endpoint (`"<dialect>.<kind>"`): fields, then the body's own shape."""
+    check_fields(body, REQUIRED[endpoint])
+    if endpoint == "openai.responses":
+        try:
+            # Translating is the check: what translates is what the node will be sent.
+            responses_to_chat(body)
+        except ResponsesRequestError as exc:
+            raise BadRequest(exc.message, code=exc.code, param=exc.param) from None
 
 
 def check_fields(body: dict[str, Any], required: tuple[str, ...]) -> None:

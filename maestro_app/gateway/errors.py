@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def openai_error_body(err: GatewayError) -> dict[str, object]:
-    return {"error": {"message": err.message, "type": err.type, "code": err.code}}
+    return {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
 
 
 def ollama_error_body(err: GatewayError) -> dict[str, object]:

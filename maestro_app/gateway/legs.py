@@ -3,8 +3,9 @@
     client kind  x  node type  ->  Leg(upstream path, framing, request/answer/stream transforms)
 
 Same dialect: the body goes through with the model renamed (and, on OpenAI streams, usage
-asked for). Other dialect: the providers' bridge translates both ways. The pipeline only
-ever talks to a `Leg`.
+asked for). Other dialect: the providers' bridge translates both ways. Responses clients
+ride on the OpenAI chat leg of the node type, with the Responses dialect translated around
+it (`_responses_leg`). The pipeline only ever talks to a `Leg`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from maestro_app.providers.postprocess import (
     postprocess_ollama_answer,
     postprocess_openai_answer,
 )
+from maestro_app.providers.responses import responses_to_chat
+from maestro_app.providers.responses_answer import chat_answer_to_response
+from maestro_app.providers.stream_to_responses import ChatStreamToResponses
 from maestro_app.providers.types import Usage
 
 Body = dict[str, Any]
@@ -256,6 +260,26 @@ for _table, _dialect in (
     (OLLAMA_TO_VLLM, "ollama"),
 ):
     _table["chat"] = _postprocessed(_table["chat"], _dialect)
+
+
+def _responses_leg(chat: Leg) -> Leg:
+    """The Responses API over a (post-processed) OpenAI chat leg: the body becomes a chat
+    body before the leg's own translation; answers and streams come back as Responses.
+    The chat side always streams usage: `response.completed` carries it."""
+    return Leg(
+        chat.path,
+        chat.framing,
+        lambda body: chat.request(responses_to_chat(body)),
+        lambda a, m, r: chat_answer_to_response(chat.answer(a, m, responses_to_chat(r)), model=m, request=r),
+        lambda m, _u, r: ChatStreamToResponses(
+            chat.stream(m, True, responses_to_chat(r)), model=m, request=r
+        ),
+        chat.usage,
+    )
+
+
+for _table in (OPENAI_TO_VLLM, OPENAI_TO_OLLAMA):
+    _table["responses"] = _responses_leg(_table["chat"])
 
 LEGS: dict[tuple[str, str], dict[str, Leg]] = {
     ("openai", "vllm"): OPENAI_TO_VLLM,

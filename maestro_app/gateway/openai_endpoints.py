@@ -1,4 +1,4 @@
-"""OpenAI-compatible endpoints (SPEC §2.1)."""
+"""OpenAI-compatible endpoints (SPEC §2.1) and the Responses API (SPEC §2.4)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ router = APIRouter(tags=["openai"])
 CHAT = Endpoint("/v1/chat/completions", "openai", "chat", stream_default=False)
 COMPLETIONS = Endpoint("/v1/completions", "openai", "completion", stream_default=False)
 EMBEDDINGS = Endpoint("/v1/embeddings", "openai", "embed", stream_default=False)
+RESPONSES = Endpoint("/v1/responses", "openai", "responses", stream_default=False)
 _STARTED = int(time.time())
 
 
@@ -57,3 +58,8 @@ async def completions(request: Request) -> Response:
 @router.post("/v1/embeddings")
 async def embeddings(request: Request) -> Response:
     return await _gateway(request).handle(request, EMBEDDINGS)
+
+
+@router.post("/v1/responses")
+async def responses(request: Request) -> Response:
+    return await _gateway(request).handle(request, RESPONSES)

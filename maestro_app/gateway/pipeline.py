@@ -34,7 +34,7 @@ from maestro_app.domain.snapshot import UserView
 from maestro_app.domain.source import detect_source
 from maestro_app.gateway.attempt_plan import AttemptPlan
 from maestro_app.gateway.auth import Authenticator
-from maestro_app.gateway.body import REQUIRED, check_fields, parse_object, read_limited
+from maestro_app.gateway.body import check_request, parse_object, read_limited
 from maestro_app.gateway.legs import Leg, leg_for
 from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, content_chars, relay_stream
 from maestro_app.gateway.shaping import shape_request
@@ -45,6 +45,7 @@ from maestro_app.gateway.upstream import (
 )
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
+from maestro_app.providers.responses import responses_needs, responses_prompt_chars
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
 from maestro_app.stores.limits import Reservation
@@ -52,7 +53,11 @@ from maestro_app.stores.limits import Reservation
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-MEDIA_TYPES = {"openai": "text/event-stream", "ollama": "application/x-ndjson"}
+MEDIA_TYPES = {
+    "openai": "text/event-stream",
+    "ollama": "application/x-ndjson",
+    "responses": "text/event-stream",
+}
 T = TypeVar("T")
 
 
@@ -60,12 +65,17 @@ T = TypeVar("T")
 class Endpoint:
     path: str
     dialect: str  # "openai" | "ollama"
-    kind: str  # chat | completion | generate | embed | embed_legacy
+    kind: str  # chat | completion | generate | embed | embed_legacy | responses
     stream_default: bool
 
     @property
     def streams(self) -> bool:
         return self.kind not in ("embed", "embed_legacy")
+
+    @property
+    def stream_format(self) -> str:
+        """How a streamed answer is framed for the client (see `gateway.relay`)."""
+        return "responses" if self.kind == "responses" else self.dialect
 
 
 @dataclass(slots=True)
@@ -105,7 +115,7 @@ class Gateway:
         user = self.auth.user(request.headers.get("authorization"), snapshot)
         raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
         body = parse_object(raw)
-        check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
+        check_request(body, f"{ep.dialect}.{ep.kind}")
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
@@ -116,7 +126,7 @@ class Gateway:
             stream=stream,
             user=user,
             model=body["model"],
-            prompt_chars=prompt_chars(body),
+            prompt_chars=responses_prompt_chars(body) if ep.kind == "responses" else prompt_chars(body),
         )
         try:
             route = resolve(
@@ -243,12 +253,12 @@ class Gateway:
         exchange = Exchange(resp, on_close=on_close)
         transform = leg.stream(call.model or "", client_usage, body)
         content = relay_stream(
-            exchange, chunks, first, framing=leg.framing, dialect=ep.dialect, transform=transform
+            exchange, chunks, first, framing=leg.framing, dialect=ep.stream_format, transform=transform
         )
         return RelayResponse(
             content,
             exchange,
-            media_type=MEDIA_TYPES[ep.dialect],
+            media_type=MEDIA_TYPES[ep.stream_format],
             headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
@@ -312,7 +322,7 @@ class Gateway:
         else:
             code = "model_not_found" if status == 404 else "upstream_error"
             kind = "not_found_error" if status == 404 else "invalid_request_error"
-            content = {"error": {"message": detail, "type": kind, "code": code}}
+            content = {"error": {"message": detail, "type": kind, "param": None, "code": code}}
         return Response(
             orjson.dumps(content),
             status_code=status,
@@ -418,7 +428,7 @@ def estimate_tokens(chars: int) -> int:
 
 def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:
     """Tokens to reserve at admission: the prompt, plus the answer size the client asked for."""
-    asked = body.get("max_tokens") or body.get("max_completion_tokens")
+    asked = body.get("max_tokens") or body.get("max_completion_tokens") or body.get("max_output_tokens")
     options = body.get("options")
     if asked is None and isinstance(options, dict):
         asked = options.get("num_predict")
@@ -427,6 +437,8 @@ def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:
 
 
 def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:
+    if ep.kind == "responses":
+        return responses_needs(body)
     needs: set[str] = set()
     if body.get("tools"):
         needs.add("tools")

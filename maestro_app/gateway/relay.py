@@ -5,6 +5,10 @@ usage) -> client frames. The first upstream chunk was already read by the pipeli
 failure before it could still fail over). After that the stream is never replayed: a
 break ends it with an explicit error event in the client's dialect.
 
+Client framings ("dialects" here): `openai` SSE `data:` lines ending with `[DONE]`, `ollama`
+NDJSON lines, `responses` SSE events named by their `type` (no `[DONE]`; a break ends the
+stream with the transform's own `response.failed`, so sequence numbers stay in order).
+
 `Exchange.close()` is the one place that releases the upstream connection, the node's
 in-flight slot and writes the activity record; it is idempotent and runs whether the
 stream ends, breaks, or the client goes away before the first byte.
@@ -16,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 import orjson
@@ -25,12 +29,24 @@ from starlette.types import Receive, Scope, Send
 
 from maestro_app.gateway.legs import StreamTransform
 from maestro_app.gateway.upstream import UpstreamError, UpstreamResponse
-from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data
+from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data, sse_event
 from maestro_app.providers.types import Usage
 
 logger = logging.getLogger(__name__)
 
 CLIENT_CLOSED = 499
+ENCODERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
+    "openai": sse_data,
+    "ollama": ndjson_line,
+    "responses": sse_event,
+}
+
+
+@runtime_checkable
+class FailingTransform(Protocol):
+    """A transform that writes its own terminal error events (the Responses stream)."""
+
+    def fail(self, message: str) -> list[dict[str, Any]]: ...
 
 
 class Exchange:
@@ -82,13 +98,38 @@ def content_chars(obj: dict[str, Any]) -> int:
     if isinstance(message, dict) and isinstance(message.get("content"), str):
         return len(message["content"])
     response = obj.get("response")
-    return len(response) if isinstance(response, str) else 0
+    if isinstance(response, str):
+        return len(response)
+    return _responses_chars(obj)
+
+
+def _responses_chars(obj: dict[str, Any]) -> int:
+    """Answer text in a Responses stream event (text deltas) or a whole Response object."""
+    kind = obj.get("type")
+    if kind == "response.output_text.delta":
+        delta = obj.get("delta")
+        return len(delta) if isinstance(delta, str) else 0
+    if kind is not None or obj.get("object") != "response":
+        return 0
+    total = 0
+    for item in obj.get("output") or ():
+        if isinstance(item, dict) and item.get("type") == "message":
+            total += sum(
+                len(part.get("text") or "") for part in item.get("content") or () if isinstance(part, dict)
+            )
+    return total
 
 
 def error_event(dialect: str, message: str, *, code: str = "upstream_error") -> bytes:
     if dialect == "ollama":
         return ndjson_line({"error": message})
     return sse_data({"error": {"message": message, "type": "api_error", "code": code}}) + SSE_DONE
+
+
+def _stream_error(dialect: str, transform: StreamTransform, message: str) -> bytes:
+    if dialect == "responses" and isinstance(transform, FailingTransform):
+        return b"".join(sse_event(event) for event in transform.fail(message))
+    return error_event(dialect, message)
 
 
 def upstream_error_message(obj: dict[str, Any]) -> str | None:
@@ -111,7 +152,7 @@ async def relay_stream(
     transform: StreamTransform,
 ) -> AsyncIterator[bytes]:
     decoder: SSEDecoder | NDJSONDecoder = SSEDecoder() if framing == "sse" else NDJSONDecoder()
-    encode = sse_data if dialect == "openai" else ndjson_line
+    encode = ENCODERS[dialect]
     try:
         chunk: bytes | None = first
         while chunk is not None:
@@ -129,7 +170,7 @@ async def relay_stream(
                 message = upstream_error_message(obj)
                 if message is not None:
                     exchange.status, exchange.error = 502, message
-                    yield bytes(out) + error_event(dialect, message)
+                    yield bytes(out) + _stream_error(dialect, transform, message)
                     return
                 for item in transform.feed(obj):
                     exchange.output_chars += content_chars(item)
@@ -163,7 +204,9 @@ async def relay_stream(
     except UpstreamError as exc:
         exchange.usage = transform.usage
         exchange.status, exchange.error = 502, f"upstream stream broke off: {exc}"
-        yield error_event(dialect, "The upstream stream broke off before the answer was complete")
+        yield _stream_error(
+            dialect, transform, "The upstream stream broke off before the answer was complete"
+        )
     except (asyncio.CancelledError, GeneratorExit):
         exchange.usage = transform.usage
         exchange.status, exchange.error = CLIENT_CLOSED, "client closed the stream"

@@ -27,7 +27,7 @@ from maestro_app.domain.snapshot import Snapshot, UserView
 from maestro_app.gateway.legs import Leg
 
 Body = dict[str, Any]
-_PROMPTED_KINDS = frozenset({"chat", "generate"})
+_PROMPTED_KINDS = frozenset({"chat", "generate", "responses"})
 
 
 class EndpointKind(Protocol):

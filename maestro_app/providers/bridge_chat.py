@@ -101,7 +101,8 @@ def openai_chat_to_ollama(body: Mapping[str, Any]) -> dict[str, Any]:
         result["model"] = body["model"]
     result["messages"] = _openai_messages_to_ollama(body.get("messages"))
     result["stream"] = body.get("stream") is True
-    tools = openai_tools_to_ollama(body.get("tools"))
+    # Ollama has no tool_choice: "none" is honoured by not offering the tools at all.
+    tools = openai_tools_to_ollama(body.get("tools")) if body.get("tool_choice") != "none" else []
     if tools:
         result["tools"] = tools
     options = openai_params_to_ollama_options(body)

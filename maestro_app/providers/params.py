@@ -100,7 +100,8 @@ def openai_reasoning_to_ollama_think(body: Mapping[str, Any]) -> bool | str | No
         effort = mapping(body.get("reasoning")).get("effort")
     if isinstance(effort, str) and effort.strip():
         effort = effort.strip().lower()
-        return False if effort == "none" else effort
+        # Ollama knows low/medium/high: OpenAI's "minimal" and "xhigh" become the nearest.
+        return False if effort == "none" else _EFFORT_ALIASES.get(effort, effort)
     enable = mapping(body.get("chat_template_kwargs")).get("enable_thinking")
     return enable if isinstance(enable, bool) else None
 

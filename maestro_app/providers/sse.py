@@ -17,6 +17,11 @@ def sse_data(obj: object) -> bytes:
     return b"data: " + orjson.dumps(obj) + b"\n\n"
 
 
+def sse_event(obj: dict[str, object]) -> bytes:
+    """One SSE event named by `obj["type"]` (the Responses API's framing), carrying `obj`."""
+    return b"event: " + str(obj.get("type", "message")).encode() + b"\ndata: " + orjson.dumps(obj) + b"\n\n"
+
+
 def ndjson_line(obj: object) -> bytes:
     """One NDJSON line carrying `obj`."""
     return orjson.dumps(obj) + b"\n"

@@ -270,6 +270,13 @@ def test_merge_into_generate_system() -> None:
     assert body["system"] == "Mine."
 
 
+def test_merge_into_responses_instructions() -> None:
+    assert merge_system_prompt({"input": "x"}, "RULES", kind="responses")["instructions"] == "RULES"
+    body = {"input": "x", "instructions": "Mine."}
+    assert merge_system_prompt(body, "RULES", kind="responses")["instructions"] == "RULES\n\nMine."
+    assert body["instructions"] == "Mine."
+
+
 def test_load_requests_and_other_kinds_are_left_alone() -> None:
     for body, kind in (
         ({"messages": []}, "chat"),

@@ -226,8 +226,12 @@ def _ollama_image_count(messages: list[Any]) -> int:
     )
 
 
-def _first_tool_name(tools: Any) -> str | None:
+def _first_tool_name(tools: Any, messages: list[Any] | None = None) -> str | None:
+    """The tool the fake calls: the first one offered, unless the conversation ends with a
+    tool's result (then it answers in text, as a model reading the result would)."""
     if not isinstance(tools, list) or not tools:
+        return None
+    if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
         return None
     tool = tools[0]
     if isinstance(tool, dict):
@@ -990,7 +994,7 @@ class FakeUpstream:
         images = _ollama_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         think = bool(body.get("think"))
-        tool = _first_tool_name(body.get("tools"))
+        tool = _first_tool_name(body.get("tools"), messages)
         tool_calls = None
         if tool is not None:
             tool_calls = [
@@ -1407,7 +1411,7 @@ class FakeUpstream:
         images = _openai_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         reasoning = "reason" in name.lower()
-        tool = _first_tool_name(body.get("tools"))
+        tool = _first_tool_name(body.get("tools"), messages)
         call_id = f"call_{uuid.uuid4().hex[:24]}"
         arguments = orjson.dumps({"query": _last_user_text(messages)}).decode()
         if tool is not None:

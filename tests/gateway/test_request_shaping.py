@@ -140,7 +140,9 @@ def test_maintenance_answers_503_in_each_dialect_without_reaching_the_node(gatew
 
     resp = client.post(CHAT, json={"model": "coder-7b", "messages": HELLO})
     assert resp.status_code == 503
-    assert resp.json() == {"error": {"message": message, "type": "api_error", "code": "model_maintenance"}}
+    assert resp.json() == {
+        "error": {"message": message, "type": "api_error", "param": None, "code": "model_maintenance"}
+    }
     for path, extra in (
         ("/api/chat", {"messages": HELLO}),
         ("/api/generate", {"prompt": "hi"}),

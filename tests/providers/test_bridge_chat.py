@@ -192,6 +192,20 @@ def test_openai_params_to_ollama_options(params: dict[str, Any], options: dict[s
         pytest.param({"reasoning_effort": "high"}, "think", "high", id="effort-high"),
         pytest.param({"reasoning_effort": "none"}, "think", False, id="effort-none"),
         pytest.param({"reasoning": {"effort": "low"}}, "think", "low", id="reasoning-object"),
+        pytest.param({"reasoning_effort": "minimal"}, "think", "low", id="effort-minimal-is-low"),
+        pytest.param({"reasoning": {"effort": "xhigh"}}, "think", "high", id="effort-xhigh-is-high"),
+        pytest.param(
+            {"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "none"},
+            "tools",
+            None,
+            id="tool-choice-none-offers-no-tools",
+        ),
+        pytest.param(
+            {"tools": [{"type": "function", "function": {"name": "f"}}], "tool_choice": "auto"},
+            "tools",
+            [{"type": "function", "function": {"name": "f"}}],
+            id="tool-choice-auto-keeps-tools",
+        ),
         pytest.param(
             {"chat_template_kwargs": {"enable_thinking": True}}, "think", True, id="vllm-enable-thinking"
         ),
