@@ -41,6 +41,7 @@ PROXY_ENDPOINTS: tuple[Endpoint, ...] = (
     openai_endpoints.CHAT,
     openai_endpoints.COMPLETIONS,
     openai_endpoints.EMBEDDINGS,
+    openai_endpoints.RESPONSES,
     ollama_endpoints.CHAT,
     ollama_endpoints.GENERATE,
     ollama_endpoints.EMBED,

@@ -9,7 +9,6 @@ Reads only the in-memory snapshot; never queries the database.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable
@@ -36,7 +35,15 @@ from maestro_app.gateway.attempt_plan import AttemptPlan
 from maestro_app.gateway.auth import Authenticator
 from maestro_app.gateway.body import check_request, parse_object, read_limited
 from maestro_app.gateway.legs import Leg, leg_for
-from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, content_chars, relay_stream
+from maestro_app.gateway.relay import (
+    CLIENT_CLOSED,
+    ClientGone,
+    Exchange,
+    RelayResponse,
+    content_chars,
+    relay_stream,
+    until_disconnected,
+)
 from maestro_app.gateway.shaping import shape_request
 from maestro_app.gateway.upstream import (
     UpstreamError,
@@ -95,10 +102,6 @@ class Call:
     prompt_chars: int = 0
     reservation: Reservation | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class ClientGone(Exception):
-    """The client disconnected while a non-streamed answer was pending."""
 
 
 class Gateway:
@@ -469,37 +472,4 @@ async def _error_detail(resp: UpstreamResponse) -> str:
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T:
-    """Await `work`, but give up (and cancel it) as soon as the client disconnects.
-
-    One helper task watches the connection and cancels this one when the client goes; `work`
-    runs in the calling task itself (a second task and `asyncio.wait` cost more per request
-    than the rest of the proxying put together, on a small answer)."""
-    me = asyncio.current_task()
-    assert me is not None
-    gone = False
-
-    def on_watch_done(watcher: asyncio.Future[None]) -> None:
-        nonlocal gone
-        if not watcher.cancelled():
-            watcher.exception()  # a receive() that failed means the connection is gone too
-            gone = True
-            me.cancel()
-
-    watcher = asyncio.ensure_future(_wait_disconnect(request))
-    watcher.add_done_callback(on_watch_done)
-    try:
-        return await work
-    except asyncio.CancelledError:
-        if gone and me.uncancel() == 0:
-            raise ClientGone() from None
-        raise
-    finally:
-        watcher.remove_done_callback(on_watch_done)
-        watcher.cancel()
-
-
-async def _wait_disconnect(request: Request) -> None:
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            return
+    return await until_disconnected(request.receive, work)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
 import orjson
@@ -33,6 +33,7 @@ from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjso
 from maestro_app.providers.types import Usage
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLIENT_CLOSED = 499
 ENCODERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
@@ -216,7 +217,11 @@ async def relay_stream(
 
 
 class RelayResponse(StreamingResponse):
-    """A StreamingResponse that always closes its exchange, even if never iterated."""
+    """A StreamingResponse that always closes its exchange, even if never iterated.
+
+    Starlette's own `__call__` watches for a disconnect (ASGI spec < 2.4, which granian and
+    uvicorn announce) with an anyio task group and a second task per stream; the one
+    watcher task of `until_disconnected` does the same for less."""
 
     def __init__(self, content: AsyncIterator[bytes], exchange: Exchange, **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
@@ -224,13 +229,59 @@ class RelayResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await until_disconnected(receive, self.stream_response(send))
+        except ClientGone:
+            self._mark_gone()
         except BaseException:
-            if self._exchange.status == 200:
-                self._exchange.status, self._exchange.error = CLIENT_CLOSED, "client went away"
+            self._mark_gone()
             raise
         finally:
             await self._exchange.close_shielded()
+
+    def _mark_gone(self) -> None:
+        if self._exchange.status == 200:
+            self._exchange.status, self._exchange.error = CLIENT_CLOSED, "client went away"
+
+
+class ClientGone(Exception):
+    """The client disconnected while its answer was pending."""
+
+
+async def until_disconnected(receive: Receive, work: Awaitable[T]) -> T:
+    """Await `work`, but give up (and cancel it) as soon as the client disconnects.
+
+    One helper task watches the connection and cancels this one when the client goes; `work`
+    runs in the calling task itself (a second task and `asyncio.wait` cost more per request
+    than the rest of the proxying put together, on a small answer)."""
+    me = asyncio.current_task()
+    assert me is not None
+    gone = False
+
+    def on_watch_done(watcher: asyncio.Future[None]) -> None:
+        nonlocal gone
+        if not watcher.cancelled():
+            watcher.exception()  # a receive() that failed means the connection is gone too
+            gone = True
+            me.cancel()
+
+    watcher = asyncio.ensure_future(_wait_disconnect(receive))
+    watcher.add_done_callback(on_watch_done)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if gone and me.uncancel() == 0:
+            raise ClientGone() from None
+        raise
+    finally:
+        watcher.remove_done_callback(on_watch_done)
+        watcher.cancel()
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
 
 
 def now_ms(start: float) -> float:
