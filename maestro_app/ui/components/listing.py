@@ -18,7 +18,7 @@ ListState = type[ListPageState]
 
 
 def search_bar(state: ListState, *, element_id: str, placeholder: str, noun: str) -> rx.Component:
-    """A debounced search field (each change is one server event) and "N <noun>"."""
+    """A debounced search field (each change is one server event) and "N <noun>s"."""
     return rx.hstack(
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
@@ -31,9 +31,20 @@ def search_bar(state: ListState, *, element_id: str, placeholder: str, noun: str
             width="100%",
         ),
         rx.spacer(),
-        rx.text(state.total, f" {noun}", size="2", color=styles.muted_text_color, white_space="nowrap"),
+        count_text(state.total, noun),
         align="center",
         width="100%",
+    )
+
+
+def count_text(total: rx.Var[int], noun: str) -> rx.Component:
+    """ "1 group", "3 groups" (`noun` is singular, its plural takes an s)."""
+    return rx.text(
+        total,
+        rx.cond(total == 1, f" {noun}", f" {noun}s"),
+        size="2",
+        color=styles.muted_text_color,
+        white_space="nowrap",
     )
 
 

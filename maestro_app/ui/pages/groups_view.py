@@ -224,7 +224,7 @@ def groups_page() -> rx.Component:
             "One model name, several models behind it: drag members to set their order (saved at once).",
             new_button("New group", on_click=GroupsState.open_create_group, element_id="new-group"),
         ),
-        search_bar(GroupsState, element_id="group-search", placeholder="Search groups", noun="groups"),
+        search_bar(GroupsState, element_id="group-search", placeholder="Search groups", noun="group"),
         group_list(),
         list_pager(GroupsState),
         group_editor(),

@@ -101,7 +101,7 @@ def config_row(row: rx.Var[ConfigRow]) -> rx.Component:
 def configs_card() -> rx.Component:
     return table_card(
         State,
-        toolbar=search_bar(State, element_id="config-search", placeholder="Search prefixes", noun="configs"),
+        toolbar=search_bar(State, element_id="config-search", placeholder="Search prefixes", noun="config"),
         headers=("Model prefix", "Tools", "Removed parameters", "Maintenance", ""),
         rows=rx.foreach(State.rows, config_row),
         has_rows=State.rows.length() > 0,

@@ -8,6 +8,7 @@ import reflex as rx
 from maestro_app.ui import routes, styles
 from maestro_app.ui.components.forms import form_input, form_text_area, two_columns
 from maestro_app.ui.components.listing import (
+    count_text,
     delete_confirmation,
     edit_delete_buttons,
     list_editor,
@@ -97,7 +98,7 @@ def filters() -> rx.Component:
             width="100%",
         ),
         rx.spacer(),
-        rx.text(State.total, " prompts", size="2", color=styles.muted_text_color, white_space="nowrap"),
+        count_text(State.total, "prompt"),
         align="center",
         gap="0.75rem",
         wrap="wrap",

@@ -29,19 +29,21 @@ State = ToolSetsState
 def tool_names(card: rx.Var[ToolSetCard]) -> rx.Component:
     return rx.cond(
         card.every_tool,
-        rx.text("Every tool passes, MCP and custom tools included.", size="2", color=styles.muted_text_color),
+        rx.text("No filtering: every tool passes.", size="2", color=styles.muted_text_color),
         rx.cond(
             card.tools.length() > 0,
-            rx.box(
+            rx.scroll_area(
                 rx.flex(
                     rx.foreach(
                         card.tools, lambda t: rx.code(t, size="1", variant="soft", color_scheme="gray")
                     ),
                     wrap="wrap",
                     gap="0.25rem",
+                    padding_right="0.75rem",
                 ),
-                max_height="7.5rem",
-                overflow_y="auto",
+                type="auto",
+                scrollbars="vertical",
+                max_height="6.5rem",
                 class_name="toolset-tools",
             ),
             rx.text("No tool passes: requests lose their tools.", size="2", color=styles.muted_text_color),
@@ -180,7 +182,7 @@ def tool_sets_page() -> rx.Component:
             "Named tool lists for model configs. The six presets are ordinary sets: edit or delete them.",
             new_button("New tool set", on_click=State.open_create, element_id="new-toolset"),
         ),
-        search_bar(State, element_id="toolset-search", placeholder="Search tool sets", noun="tool sets"),
+        search_bar(State, element_id="toolset-search", placeholder="Search tool sets", noun="tool set"),
         tool_set_list(),
         list_pager(State),
         tool_set_editor(),
