@@ -18,6 +18,8 @@ from maestro_app.services.errors import InvalidInput, ServiceError
 
 # What admins may get wrong; anything else is a bug and goes to the log (Reflex's handler).
 INPUT_ERRORS: tuple[type[Exception], ...] = (ServiceError, ValidationError)
+# ... and what reading an id from an event raises when the event was forged.
+ID_INPUT_ERRORS: tuple[type[Exception], ...] = (*INPUT_ERRORS, TypeError, ValueError)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -36,6 +36,10 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Nodes", routes.NODES, "server"),
     NavItem("Models", routes.MODELS, "boxes"),
     NavItem("Mappings", routes.MAPPINGS, "arrow-right-left"),
+    NavItem("Groups", routes.GROUPS, "layers"),
+    NavItem("Model config", routes.MODEL_CONFIG, "sliders-horizontal"),
+    NavItem("Tool sets", routes.TOOL_SETS, "wrench"),
+    NavItem("System prompts", routes.SYSTEM_PROMPTS, "message-square-text"),
     NavItem("Users", routes.USERS, "users"),
 )
 

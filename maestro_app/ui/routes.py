@@ -8,6 +8,10 @@ USERS = "/users"
 NODES = "/nodes"
 MODELS = "/models"
 MAPPINGS = "/mappings"
+GROUPS = "/groups"
+MODEL_CONFIG = "/model-config"
+TOOL_SETS = "/tool-sets"
+SYSTEM_PROMPTS = "/system-prompts"
 
 
 def safe_next_page(target: str | None) -> str:

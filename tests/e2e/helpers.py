@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -39,3 +40,34 @@ def by_id(page: Page, element_id: str) -> Locator:
 
 def toast(page: Page, text: str | re.Pattern[str]) -> Locator:
     return page.locator("[data-sonner-toast]").filter(has_text=text)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+NARROW = {"width": 390, "height": 844}
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """docs/screenshots/<name>.png of the page as it is, at 1280×800 (the README shows them),
+    once the toasts have gone."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.mouse.move(0, 0)  # a toast under the pointer stays until the pointer leaves
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def fits_narrow_window(page: Page, *visible: Locator) -> None:
+    """On a phone-sized window the page does not scroll sideways (wide tables scroll inside
+    their own box) and `visible` are still on screen; the window is set back afterwards."""
+    size = page.viewport_size
+    page.set_viewport_size(NARROW)
+    try:
+        for locator in visible:
+            expect(locator).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the page scrolls sideways by {overflow}px at {NARROW['width']}px"
+    finally:
+        if size is not None:
+            page.set_viewport_size(size)

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from maestro_app.ui.pages.mappings import MappingsState
-from maestro_app.ui.pages.models import ModelsState
-from maestro_app.ui.pages.nodes import NodesState
-from maestro_app.ui.pages.users import UsersState
+import maestro_app.ui.pages  # noqa: F401  (defines every page state)
+from maestro_app.ui.pages.login import LoginState
 from maestro_app.ui.state import AuthState
 
-PAGE_STATES = [UsersState, NodesState, ModelsState, MappingsState]
+# Every page's state, found rather than listed so that a new page is covered at once; the
+# login page's handlers are the ones that run without a session.
+PAGE_STATES = sorted((s for s in AuthState.get_substates() if s is not LoginState), key=lambda s: s.__name__)
 # AuthState's own handlers: `require_session` is the check itself, `logout` ends a session.
 UNGUARDED = set(AuthState.event_handlers)
 

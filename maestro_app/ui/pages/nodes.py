@@ -35,6 +35,7 @@ from maestro_app.ui.data import (
     discover_soon,
 )
 from maestro_app.ui.feedback import INPUT_ERRORS, checked, failure_toast, required_int, text_or_none
+from maestro_app.ui.ordering import moved
 from maestro_app.ui.state import AuthState, admin_event
 
 MAX_NODES = 1000
@@ -329,14 +330,9 @@ class NodesState(AuthState):
 
     @admin_event
     async def move(self, node_id: int, step: int) -> EventSpec | None:
-        order = [c.id for c in self.cards]
-        if int(node_id) not in order:
+        order = moved([c.id for c in self.cards], int(node_id), int(step))
+        if order is None:
             return None
-        at = order.index(int(node_id))
-        to = min(max(at + int(step), 0), len(order) - 1)
-        if to == at:
-            return None
-        order.insert(to, order.pop(at))
         return await self._save_order(order)
 
     # -- history and delete --------------------------------------------------------------

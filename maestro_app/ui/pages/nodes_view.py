@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from maestro_app.ui import routes, styles
+from maestro_app.ui.components.listing import fact
 from maestro_app.ui.components.sortable import sortable_item, sortable_list
 from maestro_app.ui.components.ticker import ticker
 from maestro_app.ui.components.widgets import (
@@ -33,17 +34,6 @@ def health_badge(node: rx.Var[NodeCard]) -> rx.Component:
         class_name="health-badge",
     )
     return rx.cond(node.last_error != "", rx.tooltip(badge, content=node.last_error), badge)
-
-
-def fact(icon: str, *children: rx.Component | rx.Var | str) -> rx.Component:
-    return rx.hstack(
-        rx.icon(icon, size=14),
-        rx.text(*children, size="2"),
-        align="center",
-        spacing="1",
-        color=styles.muted_text_color,
-        white_space="nowrap",
-    )
 
 
 def busy(action: str, node: rx.Var[NodeCard]) -> rx.Var[bool]:
