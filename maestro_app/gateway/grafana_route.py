@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from maestro_app.db.engine import as_background_work
 from maestro_app.domain.errors import BadRequest, GatewayError
 from maestro_app.domain.snapshot import UserView
-from maestro_app.gateway.body import parse_object, read_limited
+from maestro_app.gateway.body import parse_json, parse_object, read_limited
 from maestro_app.runtime import Runtime
 from maestro_app.services.common import contains_nul
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput, ServiceError
@@ -146,15 +146,7 @@ async def read_json(request: Request, runtime: Runtime, *, objects_only: bool = 
     """The JSON body within the size limit; NUL characters refused (PostgreSQL text cannot
     hold them), so bad input fails here and writes nothing."""
     raw = await read_limited(request, int(runtime.snapshot.setting("max_body_bytes")))
-    if objects_only:
-        body: Any = parse_object(raw)
-    else:
-        if not raw.strip():
-            raise BadRequest("Request body is empty; expected JSON")
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+    body = parse_object(raw) if objects_only else parse_json(raw, expected="JSON")
     if contains_nul(body):
         raise BadRequest("Text must not contain NUL characters", code="invalid_value")
     return body

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel
 
 from alembic import command
-from maestro_app.db.engine import alembic_config, make_engine
+from maestro_app.db.engine import alembic_config
 from maestro_app.db.models import User
 from maestro_app.services import grafana_chats
+from tests.db.support import empty_database
 
 TABLES = {"grafana_chats", "grafana_chat_messages"}
-
-
-def _empty(database_url: str) -> sa.Engine:
-    engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        # The test database was cloned from a migrated template: start from an empty schema.
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    else:
-        Path(database_url.removeprefix("sqlite:///")).unlink()
-    return engine
 
 
 def _migrate(engine: sa.Engine, database_url: str, step: str, target: str) -> None:
@@ -42,7 +29,7 @@ def _count(engine: sa.Engine, table: str) -> int:
 
 
 def test_chat_tables_go_up_and_down(database_url: str) -> None:
-    engine = _empty(database_url)
+    engine = empty_database(database_url)
     _migrate(engine, database_url, "upgrade", "0002_activity_indexes")
     assert not TABLES & set(sa.inspect(engine).get_table_names())
     with Session(engine) as session:

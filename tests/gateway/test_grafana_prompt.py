@@ -5,12 +5,14 @@ and what the client saw is stored when the stream ends, breaks off, or the clien
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from maestro_app.db.engine import background_db_work
 from tests.gateway.grafana_support import BASE, MODEL, events_of, setup
 from tests.gateway.test_request_shaping import add_config, add_prompt
 from tests.support import activity, add_mapping, add_node, add_user, set_settings, wait_for
@@ -243,3 +245,33 @@ def test_deleting_a_user_deletes_their_chats(gateway, upstream_factory):
     with gateway.runtime.engine.connect() as conn:
         counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES]
     assert counts == [0, 0]
+
+
+def test_no_database_work_while_the_model_answers(gateway, upstream_factory):
+    """The chat is read before the request goes upstream and written after the stream: the
+    only SQL of a prompt, all of it background work (off the event loop, not routing)."""
+    fake = upstream_factory([MODEL], chunks=12, chunk_delay=0.08)
+    client = gateway.client(setup(gateway, fake))
+    chat_id = new_chat(client)
+    statements: list[tuple[float, bool]] = []
+
+    def spy(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "grafana_chat" in statement:
+            statements.append((time.monotonic(), background_db_work.get()))
+
+    event.listen(gateway.runtime.engine, "before_cursor_execute", spy)
+    progress: list[float] = []
+    try:
+        with client.stream("POST", BASE + f"chats/{chat_id}/prompt-stream", json={"prompt": "slow"}) as resp:
+            for line in resp.iter_lines():
+                if line.startswith("data: ") and "stopReason" not in line and '"content"' in line:
+                    progress.append(time.monotonic())
+        wait_for(lambda: len(messages(client, chat_id)) == 2)
+    finally:
+        event.remove(gateway.runtime.engine, "before_cursor_execute", spy)
+    assert len(progress) >= 5
+    before = [t for t, _ in statements if t < progress[0]]
+    during = [t for t, _ in statements if progress[0] < t < progress[-1]]
+    after = [t for t, _ in statements if t > progress[-1]]
+    assert before and during == [] and after
+    assert all(background for _, background in statements)
