@@ -297,3 +297,43 @@ class DashboardAdmin(SQLModel, table=True):
     is_active: bool = True
     last_login_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class GrafanaChat(SQLModel, table=True):
+    """A Grafana Assistant conversation (SPEC §2.5), owned by the user whose token made it.
+
+    The id is a random hex string: the plugin handles chat ids as opaque strings, and ids
+    that cannot be guessed do not reveal how many chats other users have."""
+
+    __tablename__ = "grafana_chats"
+    __table_args__ = (Index("ix_grafana_chats_user_updated", "user_id", "updated_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    name: str = Field(max_length=512)
+    origin: str | None = Field(default=None, max_length=128)
+    archived: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GrafanaChatMessage(SQLModel, table=True):
+    """One message of a Grafana Assistant chat; `seq` keeps the conversation's order.
+
+    `content` holds the message's parts as the plugin sees them (`[{"type": "text", "text":
+    ...}, {"type": "tool_use", ...}]`); assistant answers also keep why they stopped, their
+    token usage and the activity record (`request_id`) of the request that produced them."""
+
+    __tablename__ = "grafana_chat_messages"
+    __table_args__ = (Index("ix_grafana_chat_messages_chat_seq", "chat_id", "seq"),)
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(index=True, unique=True, max_length=32)
+    chat_id: str = Field(foreign_key="grafana_chats.id", ondelete="CASCADE", max_length=32)
+    role: str = Field(max_length=16)  # user | assistant | system | tool
+    content: list[dict[str, Any]] = json_list()
+    stop_reason: str | None = Field(default=None, max_length=32)
+    usage: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    model: str | None = Field(default=None, max_length=256)
+    request_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)

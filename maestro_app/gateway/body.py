@@ -70,13 +70,17 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def parse_object(raw: bytes) -> dict[str, Any]:
+def parse_json(raw: bytes, *, expected: str = "a JSON object") -> Any:
     if not raw.strip():
-        raise BadRequest("Request body is empty; expected a JSON object")
+        raise BadRequest(f"Request body is empty; expected {expected}")
     try:
-        body = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc.args[0] if exc.args else exc}") from None
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a JSON object")
     return body

@@ -1,4 +1,4 @@
-"""`/t/{token}/api/...` and `/t/{token}/v1/...`: the user token in the base URL.
+"""`/t/{token}/api/...`, `/t/{token}/v1/...` (also `anthropic/`, `grafana/`): the user token in the base URL.
 
 For clients that let you set a base URL but no header — above all the Ollama CLI, whose
 OLLAMA_HOST keeps a path (`OLLAMA_HOST=http://gw:3000/t/<token> ollama run coder`). The
@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.types import Scope
 
 PREFIX = "/t/"
-GATEWAY_ROOTS = ("api/", "v1/", "anthropic/")
+GATEWAY_ROOTS = ("api/", "v1/", "anthropic/", "grafana/")
 
 
 def with_path_token(scope: Scope) -> Scope:

@@ -74,6 +74,8 @@ class Endpoint:
     dialect: str  # "openai" | "ollama"
     kind: str  # chat | completion | generate | embed | embed_legacy | responses
     stream_default: bool
+    # Endpoints only one application calls (the Grafana Assistant's) name it themselves.
+    source: str | None = None
 
     @property
     def streams(self) -> bool:
@@ -117,7 +119,14 @@ class Gateway:
         snapshot = self.rt.snapshot
         user = self.auth.user(request.headers.get("authorization"), snapshot)
         raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
-        body = parse_object(raw)
+        return await self.handle_body(request, ep, user, parse_object(raw), started=started)
+
+    async def handle_body(
+        self, request: Request, ep: Endpoint, user: UserView, body: dict[str, Any], *, started: float
+    ) -> Response:
+        """The rest of the pipeline, for a body already read (or built from another API's
+        request, as the Grafana Assistant's prompt is) and its authenticated user."""
+        snapshot = self.rt.snapshot
         check_request(body, f"{ep.dialect}.{ep.kind}")
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
         call = Call(
@@ -125,7 +134,7 @@ class Gateway:
             request_id=new_request_id(),
             started=started,
             endpoint=ep.path,
-            source=detect_source(request.headers, dialect=ep.dialect),
+            source=ep.source or detect_source(request.headers, dialect=ep.dialect),
             stream=stream,
             user=user,
             model=body["model"],

@@ -226,6 +226,14 @@ class RelayResponse(StreamingResponse):
     def __init__(self, content: AsyncIterator[bytes], exchange: Exchange, **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
         self._exchange = exchange
+        self._content = content
+
+    def reframed(
+        self, reframe: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]], **kwargs: Any
+    ) -> RelayResponse:
+        """The same exchange, its client stream re-encoded for an API the relay does not
+        speak itself (the Grafana Assistant's events); still closed whatever happens."""
+        return _ReframedResponse(reframe(self._content), self._exchange, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -286,3 +294,18 @@ async def _wait_disconnect(receive: Receive) -> None:
 
 def now_ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
+
+
+class _ReframedResponse(RelayResponse):
+    """Closes its re-encoding generator as soon as the response is over: a client that left
+    while the generator waited at a `yield` would otherwise leave its `finally` (storing
+    what was answered) to the garbage collector."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()

@@ -20,6 +20,7 @@ from alembic import command
 from maestro_app.db.engine import alembic_config, make_engine, run_migrations
 from maestro_app.db.models import ActivityHourly, ActivityHourlyUser, ActivityRecord
 from maestro_app.services.time_buckets import floor_to
+from tests.db.support import empty_database
 
 START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
 
@@ -156,14 +157,7 @@ def test_rollup_totals_match_the_ledger(engine: Engine) -> None:
 
 
 def test_the_migration_sums_existing_activity(database_url: str, tmp_path: Path) -> None:
-    made = make_engine(database_url)
-    if made.dialect.name == "postgresql":
-        # The test database was cloned from a migrated template: start from an empty schema.
-        with made.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    else:
-        Path(database_url.removeprefix("sqlite:///")).unlink()
+    made = empty_database(database_url)
     cfg = alembic_config(database_url)
     with made.begin() as conn:
         cfg.attributes["connection"] = conn
