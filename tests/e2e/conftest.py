@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MAESTRO_E2E_CHROMIUM", "/usr/bin/chromium")
@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
 START_TIMEOUT_S = float(os.environ.get("MAESTRO_E2E_START_TIMEOUT", "300"))
 STOP_TIMEOUT_S = 20.0
 PAGE_TIMEOUT_MS = 15_000
+# Assertions wait as long as actions: both wait for the page to reach a state, and a busy CI
+# machine (or a parallel test run) can take seconds to re-render after an event.
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
 
 
 @dataclass(frozen=True)

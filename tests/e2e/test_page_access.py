@@ -13,7 +13,16 @@ from tests.e2e.helpers import LOGIN_URL
 
 pytestmark = pytest.mark.e2e
 
-PAGES = {"/nodes": "Nodes", "/models": "Models", "/mappings": "Mappings", "/users": "Users"}
+PAGES = {
+    "/nodes": "Nodes",
+    "/models": "Models",
+    "/mappings": "Mappings",
+    "/users": "Users",
+    "/groups": "Groups",
+    "/model-config": "Model config",
+    "/tool-sets": "Tool sets",
+    "/system-prompts": "System prompts",
+}
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
