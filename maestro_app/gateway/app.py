@@ -17,11 +17,13 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy import text
 
+from maestro_app.admin.deps import new_admin_throttle
 from maestro_app.admin.router import build_admin_router
-from maestro_app.gateway import ollama_endpoints, openai_endpoints
+from maestro_app.gateway import metrics_endpoint, ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import install_error_handlers
 from maestro_app.gateway.path_token import PathTokenMiddleware
 from maestro_app.gateway.pipeline import Gateway
+from maestro_app.observability.request_ids import RequestIdMiddleware
 from maestro_app.runtime import Runtime
 
 _basic = HTTPBasic(realm="Model Maestro API docs")
@@ -37,12 +39,16 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.gateway = Gateway(runtime)
+    app.state.admin_throttle = new_admin_throttle()
     install_error_handlers(app)
     app.add_middleware(PathTokenMiddleware)
+    # Added last, so outermost: every response (errors, admin, health, dashboard) gets the id.
+    app.add_middleware(RequestIdMiddleware)
 
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)
     app.include_router(build_admin_router())
+    app.include_router(metrics_endpoint.router)
     _add_operations(app, runtime)
     _add_docs(app, runtime)
     _add_json_catch_alls(app)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,6 +42,7 @@ from maestro_app.gateway.upstream import (
     UpstreamResponse,
     UpstreamTimeoutError,
 )
+from maestro_app.observability.request_ids import current_ids, new_ids
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.types import Usage
@@ -50,6 +50,8 @@ from maestro_app.runtime import Runtime
 from maestro_app.stores.limits import Reservation
 
 logger = logging.getLogger(__name__)
+# One line per finished request when LOG_REQUESTS is on (the request id comes with it).
+access_logger = logging.getLogger("maestro_app.requests")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MEDIA_TYPES = {"openai": "text/event-stream", "ollama": "application/x-ndjson"}
@@ -77,6 +79,7 @@ class Call:
     endpoint: str
     source: str
     stream: bool
+    client_request_id: str | None = None
     user: UserView | None = None
     model: str | None = None
     real_model: str | None = None
@@ -96,20 +99,27 @@ class Gateway:
         self.rt = runtime
         settings = runtime.settings
         self.auth = Authenticator(jwt_secret=settings.jwt_secret_key or "", admin_token=settings.admin_token)
+        self.log_requests = settings.log_requests
 
     # -- entry point ----------------------------------------------------------------------
 
     async def handle(self, request: Request, ep: Endpoint) -> Response:
         started = time.perf_counter()
         snapshot = self.rt.snapshot
-        user = self.auth.user(request.headers.get("authorization"), snapshot)
-        raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
-        body = parse_object(raw)
-        check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
+        try:
+            user = self.auth.user(request.headers.get("authorization"), snapshot)
+            raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
+            body = parse_object(raw)
+            check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
+        except GatewayError as err:
+            self.rt.metrics.rejected(endpoint=ep.path, status=err.status)
+            raise
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
+        ids = current_ids() or new_ids()
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
-            request_id=uuid.uuid4().hex,
+            request_id=ids.own,
+            client_request_id=ids.client,
             started=started,
             endpoint=ep.path,
             source=detect_source(request.headers, dialect=ep.dialect),
@@ -249,7 +259,7 @@ class Gateway:
             content,
             exchange,
             media_type=MEDIA_TYPES[ep.dialect],
-            headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     async def _answer(
@@ -287,11 +297,7 @@ class Gateway:
         await self.record(
             call, status=200, usage=usage, ttfb=ttfb, output_chars=0 if usage else content_chars(answer)
         )
-        return Response(
-            orjson.dumps(answer),
-            media_type="application/json",
-            headers={"X-Request-ID": call.request_id},
-        )
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     async def _relay_error(
         self, call: Call, ep: Endpoint, attempt: Attempt, resp: UpstreamResponse
@@ -313,12 +319,7 @@ class Gateway:
             code = "model_not_found" if status == 404 else "upstream_error"
             kind = "not_found_error" if status == 404 else "invalid_request_error"
             content = {"error": {"message": detail, "type": kind, "code": code}}
-        return Response(
-            orjson.dumps(content),
-            status_code=status,
-            media_type="application/json",
-            headers={"X-Request-ID": call.request_id},
-        )
+        return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
     async def _load_locally(
         self, ep: Endpoint, call: Call, route: Route, body: dict[str, Any]
@@ -331,9 +332,7 @@ class Gateway:
         call.real_model, call.node_id, call.node_name = attempt.real_model, attempt.node.id, attempt.node.name
         await self.record(call, status=200, usage=Usage(0, 0))
         answer = load_answer(model=call.model or "", kind=ep.kind, keep_alive=body.get("keep_alive"))
-        return Response(
-            orjson.dumps(answer), media_type="application/json", headers={"X-Request-ID": call.request_id}
-        )
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     def after_models_changed(self, node_id: int) -> None:
         """A node's model list changed through us (pull, delete, ...): rediscover it soon."""
@@ -351,7 +350,8 @@ class Gateway:
         ttfb: float | None = None,
         output_chars: int = 0,
     ) -> None:
-        """Make the activity record durable, then settle the limit reservation."""
+        """Make the activity record durable, settle the limit reservation, count the request
+        in the metrics (and log it, when LOG_REQUESTS is on)."""
         end = time.perf_counter()
         estimated = usage is None and status < 400
         if usage is not None:
@@ -362,9 +362,22 @@ class Gateway:
         else:
             prompt = completion = 0
         user = call.user
+        duration = end - call.started
+        self.rt.metrics.observe(
+            model=call.model,
+            node=call.node_name,
+            endpoint=call.endpoint,
+            status=status,
+            source=call.source,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            duration_s=duration,
+            ttfb_s=ttfb - call.started if ttfb else None,
+        )
         await self.rt.ledger.append(
             {
                 "request_id": call.request_id,
+                "client_request_id": call.client_request_id,
                 "user_id": user.id if user else None,
                 "username": user.username if user else None,
                 "model": call.model,
@@ -379,7 +392,7 @@ class Gateway:
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
                 "estimated": estimated,
-                "duration_ms": (end - call.started) * 1000.0,
+                "duration_ms": duration * 1000.0,
                 "ttfb_ms": (ttfb - call.started) * 1000.0 if ttfb else None,
                 "error": error,
                 "created_at": utcnow(),
@@ -390,6 +403,26 @@ class Gateway:
             # The gateway could not answer: the request does not count against the quota.
             refund = status >= 500 and usage is None and not output_chars
             await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
+        if self.log_requests:
+            log_request(call, status=status, duration_s=duration, tokens=(prompt, completion), error=error)
+
+
+def log_request(
+    call: Call, *, status: int, duration_s: float, tokens: tuple[int, int], error: str | None
+) -> None:
+    access_logger.info(
+        "%s model=%s node=%s user=%s source=%s status=%d %.0f ms tokens=%d+%d%s",
+        call.endpoint,
+        call.model,
+        call.node_name or "-",
+        call.user.username if call.user else "-",
+        call.source,
+        status,
+        duration_s * 1000.0,
+        tokens[0],
+        tokens[1],
+        f" error={error[:200]!r}" if error else "",
+    )
 
 
 def prompt_chars(body: dict[str, Any]) -> int:
