@@ -14,7 +14,7 @@ so its correlation works end to end); the activity record stores both.
 
 from __future__ import annotations
 
-import uuid
+import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -41,9 +41,14 @@ def current_ids() -> RequestIds | None:
     return _current.get()
 
 
+def own_id() -> str:
+    """128 random bits as 32 hex characters (uuid4().hex's shape at a third of its cost)."""
+    return os.urandom(16).hex()
+
+
 def new_ids() -> RequestIds:
     """Ids for work outside the middleware (a request the middleware did not see)."""
-    return RequestIds(uuid.uuid4().hex)
+    return RequestIds(own_id())
 
 
 def usable_client_id(raw: bytes) -> str | None:
@@ -67,7 +72,7 @@ class RequestIdMiddleware:
             if name == HEADER:
                 client = usable_client_id(value)
                 break
-        ids = RequestIds(uuid.uuid4().hex, client)
+        ids = RequestIds(own_id(), client)
         header = (HEADER, ids.shown.encode("ascii"))
 
         started = False
