@@ -42,6 +42,7 @@ from maestro_app.gateway.upstream import (
     UpstreamResponse,
     UpstreamTimeoutError,
 )
+from maestro_app.observability.logs import log_request
 from maestro_app.observability.request_ids import current_ids, new_ids
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
@@ -50,8 +51,6 @@ from maestro_app.runtime import Runtime
 from maestro_app.stores.limits import Reservation
 
 logger = logging.getLogger(__name__)
-# One line per finished request when LOG_REQUESTS is on (the request id comes with it).
-access_logger = logging.getLogger("maestro_app.requests")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MEDIA_TYPES = {"openai": "text/event-stream", "ollama": "application/x-ndjson"}
@@ -404,25 +403,17 @@ class Gateway:
             refund = status >= 500 and usage is None and not output_chars
             await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
         if self.log_requests:
-            log_request(call, status=status, duration_s=duration, tokens=(prompt, completion), error=error)
-
-
-def log_request(
-    call: Call, *, status: int, duration_s: float, tokens: tuple[int, int], error: str | None
-) -> None:
-    access_logger.info(
-        "%s model=%s node=%s user=%s source=%s status=%d %.0f ms tokens=%d+%d%s",
-        call.endpoint,
-        call.model,
-        call.node_name or "-",
-        call.user.username if call.user else "-",
-        call.source,
-        status,
-        duration_s * 1000.0,
-        tokens[0],
-        tokens[1],
-        f" error={error[:200]!r}" if error else "",
-    )
+            log_request(
+                endpoint=call.endpoint,
+                model=call.model,
+                node=call.node_name,
+                user=user.username if user else None,
+                source=call.source,
+                status=status,
+                duration_s=duration,
+                tokens=(prompt, completion),
+                error=error,
+            )
 
 
 def prompt_chars(body: dict[str, Any]) -> int:

@@ -23,6 +23,8 @@ from maestro_app.observability.request_ids import current_ids
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 NO_REQUEST = "-"
+# One line per finished gateway request when LOG_REQUESTS is on.
+request_logger = logging.getLogger("maestro_app.requests")
 
 
 class RequestIdFilter(logging.Filter):
@@ -63,3 +65,31 @@ def configure_logging(*, level: str = "INFO", fmt: Literal["text", "json"] = "te
         root.removeHandler(old)
     root.addHandler(make_handler(fmt))
     root.setLevel(level.upper())
+
+
+def log_request(
+    *,
+    endpoint: str,
+    model: str | None,
+    node: str | None,
+    user: str | None,
+    source: str,
+    status: int,
+    duration_s: float,
+    tokens: tuple[int, int],
+    error: str | None,
+) -> None:
+    """The request log line (`Gateway.record` calls it; the filter adds the request id)."""
+    request_logger.info(
+        "%s model=%s node=%s user=%s source=%s status=%d %.0f ms tokens=%d+%d%s",
+        endpoint,
+        model,
+        node or "-",
+        user or "-",
+        source,
+        status,
+        duration_s * 1000.0,
+        tokens[0],
+        tokens[1],
+        f" error={error[:200]!r}" if error else "",
+    )
