@@ -4,22 +4,26 @@
 backend worker to serve). The runtime opens its resources in the app's lifespan.
 """
 
-import logging
-
 import reflex as rx
 from starlette.types import ASGIApp
 
 from maestro_app.gateway.app import create_gateway_app
 from maestro_app.gateway.fastpath import fast_path
+from maestro_app.observability.logs import configure_logging
+from maestro_app.observability.metrics import GatewayMetrics
+from maestro_app.observability.metrics_files import prepare_multiprocess
 from maestro_app.runtime import Runtime
-from maestro_app.settings import load_settings
+from maestro_app.settings import Settings, load_settings
 from maestro_app.ui import context, styles
 from maestro_app.ui.pages import PAGES
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-settings = load_settings()  # may log the first-start admin credentials, hence logging first
-logging.getLogger().setLevel(settings.log_level.upper())
-runtime = Runtime(settings)
+# Logging first: loading the settings may log the first-start admin credentials.
+_early = Settings()
+configure_logging(level=_early.log_level, fmt=_early.log_format)
+settings = load_settings()
+# Served by one or more Granian workers: metrics in files of this start, summed per scrape.
+metrics = GatewayMetrics(multiprocess_dir=prepare_multiprocess(settings.data_dir))
+runtime = Runtime(settings, metrics=metrics)
 context.set_runtime(runtime)
 gateway_app = create_gateway_app(runtime)
 around_everything = fast_path(gateway_app)

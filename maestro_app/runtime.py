@@ -7,6 +7,7 @@ Runtime(settings)          built by the composition root; holds no open resource
   .reload()                rebuild the snapshot now (after an admin write); reschedules
                            jobs whose interval setting changed
   .http                    the httpx client of health checks, discovery and warmup
+  .metrics                 Prometheus metrics (per-worker files in multiprocess mode)
   .stop()                  stop the jobs, drain the activity queue, close clients
 """
 
@@ -28,10 +29,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from maestro_app.db.engine import as_background_work, make_engine, run_migrations, session_scope
+from maestro_app.db.secrets import SecretCipher, use_cipher
 from maestro_app.domain.balancing import BalancerState
 from maestro_app.domain.snapshot import Snapshot
 from maestro_app.gateway.upstream import Timeouts, UpstreamClient
 from maestro_app.jobs.scheduler import JobScheduler
+from maestro_app.observability.metrics import GatewayMetrics
+from maestro_app.observability.metrics_files import forget_dead_workers
 from maestro_app.services import bootstrap
 from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
@@ -45,14 +49,20 @@ from maestro_app.stores.shared_health import SharedHealth
 logger = logging.getLogger(__name__)
 
 CONFIG_POLL_INTERVAL_S = 1.0
+METRICS_PUBLISH_INTERVAL_S = 1.0
 # Health checks, discovery and warmup: cheap calls, except a model load (warmup sets its own).
 JOB_HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, engine: Engine | None = None, metrics: GatewayMetrics | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.db_url)
+        # Node secrets are encrypted by their column types with this engine's cipher.
+        use_cipher(self.engine, SecretCipher(settings.secrets_encryption_key or ""))
+        self.metrics = metrics or GatewayMetrics()
         self.snapshot = Snapshot()
         self.balancer = BalancerState()
         self.upstream = UpstreamClient(
@@ -118,6 +128,9 @@ class Runtime:
         await asyncio.to_thread(self.prepare)
         await self.ledger.start()
         self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
+        if self.metrics.multiprocess_dir is not None:
+            forget_dead_workers(self.metrics.multiprocess_dir)
+            self.spawn(self._publish_metrics(), name="metrics-publish")
         self.scheduler = JobScheduler(self)
         self.scheduler.start()
         self.started = True
@@ -221,6 +234,16 @@ class Runtime:
                     logger.info("config version %d loaded", self.snapshot.version)
             except Exception:
                 logger.exception("config poll failed")
+
+    async def _publish_metrics(self) -> None:
+        """Several workers: this one's in-flight counts into the summed gauge, each second
+        (a scrape answered by another worker reads them from the shared files)."""
+        while True:
+            await asyncio.sleep(METRICS_PUBLISH_INTERVAL_S)
+            try:
+                self.metrics.publish_in_flight(self.balancer.in_flight, self.snapshot)
+            except Exception:
+                logger.exception("publishing the in-flight metrics failed")
 
     def _reload_in_background(self) -> None:
         with as_background_work():

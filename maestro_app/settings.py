@@ -7,6 +7,7 @@ refuses weak or default secrets instead of starting with them.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -22,7 +23,12 @@ logger = logging.getLogger(__name__)
 
 WEAK_SECRET_PREFIXES = ("change-this", "changeme", "change-me", "secret", "password")
 WEAK_SECRET_VALUES = {"admin", "", "test", "123456", "default"}
-MIN_SECRET_LENGTH = {"JWT_SECRET_KEY": 32, "ADMIN_TOKEN": 24, "ADMIN_PASSWORD": 12}
+MIN_SECRET_LENGTH = {
+    "JWT_SECRET_KEY": 32,
+    "ADMIN_TOKEN": 24,
+    "ADMIN_PASSWORD": 12,
+    "SECRETS_ENCRYPTION_KEY": 32,
+}
 
 
 class WeakSecretError(RuntimeError):
@@ -42,6 +48,9 @@ class Settings(BaseSettings):
     # by another process after this long.
     ledger_claim_idle_s: float = 30.0
     jwt_secret_key: str | None = None
+    # Encrypts node API keys and header values in the database (db/secrets.py). Changing it
+    # makes the stored ones unreadable: the gateway then refuses to start.
+    secrets_encryption_key: str | None = None
     admin_token: str | None = None
     admin_username: str = "admin"
     admin_password: str | None = None
@@ -49,6 +58,12 @@ class Settings(BaseSettings):
     docs_password: str | None = None
     ollama_base_url: str = "http://localhost:11434"
     log_level: str = "INFO"
+    # `json`: one JSON object per log line (with the request id); `text`: human-readable.
+    log_format: Literal["text", "json"] = "text"
+    # One INFO line per finished gateway request (model, node, status, time, tokens).
+    log_requests: bool = False
+    # When set, `GET /metrics` wants `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
     # Upstream timeouts, seconds. LLM answers can take minutes; connecting must not.
     upstream_connect_timeout_s: float = 5.0
     upstream_read_timeout_s: float = 600.0
@@ -92,6 +107,7 @@ def check_prod_secrets(settings: Settings) -> None:
         f" (use at least {MIN_SECRET_LENGTH[name]} random characters)"
         for name, value in (
             ("JWT_SECRET_KEY", settings.jwt_secret_key),
+            ("SECRETS_ENCRYPTION_KEY", settings.secrets_encryption_key),
             ("ADMIN_TOKEN", settings.admin_token),
             ("ADMIN_PASSWORD", settings.admin_password),
         )
@@ -108,28 +124,33 @@ def fill_generated_secrets(settings: Settings) -> list[str]:
     """Generate unset secrets once and persist them in the data dir.
 
     Returns the names of the secrets generated in this call (non-empty only on first start),
-    so the caller can show the admin credentials exactly once.
+    so the caller can show the admin credentials exactly once. A file lock makes processes
+    starting together on one data dir agree on one set (two different encryption keys
+    would leave one process unable to read what the other wrote).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / "secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    generated: list[str] = []
-    for field, factory in (
-        ("jwt_secret_key", lambda: secrets.token_urlsafe(48)),
-        ("admin_token", lambda: "mm-admin-" + secrets.token_urlsafe(32)),
-        ("admin_password", lambda: secrets.token_urlsafe(12)),
-    ):
-        if getattr(settings, field):
-            continue
-        if field not in stored:
-            stored[field] = factory()
-            generated.append(field)
-        setattr(settings, field, stored[field])
-    if generated:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
+    with open(settings.data_dir / ".secrets.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        generated: list[str] = []
+        for field, factory in (
+            ("jwt_secret_key", lambda: secrets.token_urlsafe(48)),
+            ("secrets_encryption_key", lambda: secrets.token_urlsafe(32)),
+            ("admin_token", lambda: "mm-admin-" + secrets.token_urlsafe(32)),
+            ("admin_password", lambda: secrets.token_urlsafe(12)),
+        ):
+            if getattr(settings, field):
+                continue
+            if field not in stored:
+                stored[field] = factory()
+                generated.append(field)
+            setattr(settings, field, stored[field])
+        if generated:
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(stored, indent=2))
+            os.chmod(tmp, 0o600)
+            tmp.replace(path)
     return generated
 
 

@@ -14,6 +14,7 @@ STRONG = {
     "jwt_secret_key": "k" * 20 + "Q9v_7s-Lm2xP0aZr8TtYbWc",
     "admin_token": "tok-8fJ2kLm9QxZ7pWv3RtYb0cNd",
     "admin_password": "pw-Zq8Lm3xT9vR2",
+    "secrets_encryption_key": "enc-Vt3Lq9Zx2Rw7Mk4Pn8Jd6Hs1Fa5Gc0Yb",
 }
 
 
@@ -21,6 +22,7 @@ def test_embedded_mode_generates_and_keeps_secrets(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     first = load_settings(maestro_data_dir=tmp_path)
     assert first.jwt_secret_key and first.admin_token and first.admin_password
+    assert first.secrets_encryption_key and len(first.secrets_encryption_key) >= 32
     assert "admin credentials (shown once)" in caplog.text
     assert first.admin_password in caplog.text
     stored = tmp_path / "secrets.json"
@@ -30,6 +32,7 @@ def test_embedded_mode_generates_and_keeps_secrets(tmp_path, caplog):
     caplog.clear()
     second = load_settings(maestro_data_dir=tmp_path)
     assert (second.jwt_secret_key, second.admin_token) == (first.jwt_secret_key, first.admin_token)
+    assert second.secrets_encryption_key == first.secrets_encryption_key
     assert "shown once" not in caplog.text
     assert second.db_url == f"sqlite:///{(tmp_path / 'maestro.db').resolve()}"
 
@@ -42,6 +45,8 @@ def test_embedded_mode_generates_and_keeps_secrets(tmp_path, caplog):
         ("admin_token", "short"),
         ("admin_password", "admin"),
         ("admin_password", "changeme-changeme"),
+        ("secrets_encryption_key", None),
+        ("secrets_encryption_key", "too-short-key"),
     ],
 )
 def test_prod_refuses_weak_or_missing_secrets(tmp_path, field, value):

@@ -17,12 +17,16 @@ from sqlmodel import Session
 
 from maestro_app.gateway.deps import RuntimeDep
 from maestro_app.runtime import Runtime
-from maestro_app.services.admins import verify_admin_session
+from maestro_app.services.admins import LoginThrottle, verify_admin_session
 from maestro_app.services.audit import ADMIN_TOKEN_ACTOR
 from maestro_app.services.common import INT32_MAX, MAX_PAGE_SIZE
 
 ACTOR_STATE_KEY = "admin_actor"
 _BEARER = {"WWW-Authenticate": "Bearer"}
+# Wrong admin tokens per client address: after this many in the window, 429 until the
+# oldest leaves it. Admin tokens are long random strings; this stops a guessing loop early.
+ADMIN_TOKEN_MAX_FAILURES = 10
+ADMIN_TOKEN_WINDOW_S = 60.0
 
 __all__ = ["AdminDep", "NodeIdPath", "Paging", "PagingDep", "RuntimeDep", "SessionDep", "commit_and_reload"]
 
@@ -56,6 +60,21 @@ def authenticate(runtime: Runtime, token: str) -> str:
         if check.expired:
             raise HTTPException(401, "Dashboard session expired; log in again", headers=_BEARER)
     raise HTTPException(403, "Wrong admin token")
+
+
+def new_admin_throttle() -> LoginThrottle:
+    """The wrong-admin-token throttle of one app (kept in `app.state.admin_throttle`)."""
+    return LoginThrottle(max_failures=ADMIN_TOKEN_MAX_FAILURES, window_s=ADMIN_TOKEN_WINDOW_S)
+
+
+def check_not_throttled(throttle: LoginThrottle, client: str) -> None:
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"Too many wrong admin tokens from this client; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def current_actor(request: Request) -> str:

@@ -3,7 +3,8 @@
     AdminRoute        refuses NUL characters in the path or query; maps ServiceError
                       (and database integrity errors) to JSON 4xx/502 answers
     ProtectedRoute    AdminRoute that first authenticates the caller (admin token or a
-                      dashboard session) before the body is even read
+                      dashboard session) before the body is even read; a client that sent
+                      too many wrong tokens gets 429 with Retry-After for a while
 
 Errors are re-raised as `HTTPException` rather than answered directly so that they pass
 through the request's session dependency, which then rolls the transaction back.
@@ -19,7 +20,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from maestro_app.admin.deps import ACTOR_STATE_KEY, authenticate, bearer_token
+from maestro_app.admin.deps import ACTOR_STATE_KEY, authenticate, bearer_token, check_not_throttled
 from maestro_app.gateway.deps import get_runtime
 from maestro_app.services.errors import (
     EntityConflict,
@@ -87,6 +88,15 @@ class AdminRoute(APIRoute):
 class ProtectedRoute(AdminRoute):
     async def before(self, request: Request) -> None:
         token = bearer_token(request)
-        actor = await run_in_threadpool(authenticate, get_runtime(request), token)
+        throttle = request.app.state.admin_throttle
+        client = request.client.host if request.client else "unknown"
+        # While throttled even the right token is refused: a guesser learns nothing more.
+        check_not_throttled(throttle, client)
+        try:
+            actor = await run_in_threadpool(authenticate, get_runtime(request), token)
+        except HTTPException as exc:
+            if exc.status_code == 403:
+                throttle.failed(client)
+            raise
         setattr(request.state, ACTOR_STATE_KEY, actor)
         await super().before(request)

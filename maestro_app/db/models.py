@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from maestro_app.db.secrets import EncryptedText, EncryptedValuesJSON
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -53,8 +55,11 @@ class Node(SQLModel, table=True):
     code: str | None = Field(default=None, unique=True, max_length=64)
     base_url: str = Field(max_length=512)
     node_type: str = Field(default="ollama", max_length=16)  # ollama | vllm
-    api_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    headers: dict[str, str] = json_dict()
+    # Encrypted at rest (db/secrets.py); plaintext only in memory once loaded.
+    api_key: str | None = Field(default=None, sa_column=Column(EncryptedText, nullable=True))
+    headers: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(EncryptedValuesJSON, nullable=False)
+    )
     # Higher priority is preferred by the `priority` strategy (dashboard order = top first).
     priority: int = 0
     weight: int = 1
@@ -212,7 +217,11 @@ class ActivityRecord(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The gateway's own id: unique, it keys the idempotent ledger.
     request_id: str = Field(index=True, unique=True, max_length=64)
+    # The client's `X-Request-ID` when it sent a usable one (echoed back and logged instead
+    # of ours); not unique: clients may repeat theirs.
+    client_request_id: str | None = Field(default=None, max_length=128)
     user_id: int | None = None
     username: str | None = Field(default=None, max_length=128)
     model: str | None = Field(default=None, max_length=256)

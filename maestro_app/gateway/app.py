@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy import text
 
+from maestro_app.admin.deps import new_admin_throttle
 from maestro_app.admin.router import build_admin_router
-from maestro_app.gateway import grafana_endpoints, ollama_endpoints, openai_endpoints
+from maestro_app.gateway import grafana_endpoints, metrics_endpoint, ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import install_error_handlers
 from maestro_app.gateway.pipeline import Gateway
 from maestro_app.runtime import Runtime
@@ -37,12 +38,14 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.gateway = Gateway(runtime)
+    app.state.admin_throttle = new_admin_throttle()
     install_error_handlers(app)
 
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)
     app.include_router(grafana_endpoints.router)
     app.include_router(build_admin_router())
+    app.include_router(metrics_endpoint.router)
     _add_operations(app, runtime)
     _add_docs(app, runtime)
     _add_json_catch_alls(app)

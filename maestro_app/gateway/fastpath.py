@@ -34,6 +34,7 @@ from maestro_app.gateway import ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import error_response
 from maestro_app.gateway.path_token import PREFIX, with_path_token
 from maestro_app.gateway.pipeline import Endpoint, Gateway
+from maestro_app.observability.request_ids import RequestIdMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ class FastPath:
 
 
 def fast_path(app: FastAPI) -> Callable[[ASGIApp], ASGIApp]:
-    """The wrapper that puts `FastPath`, with the gateway of `app`, around an ASGI app."""
+    """The wrapper that puts `FastPath`, with the gateway of `app`, around an ASGI app, and
+    `RequestIdMiddleware` around both: every response, fast or not, carries its id."""
     gateway: Gateway = app.state.gateway
     endpoints = {ep.path: ep for ep in PROXY_ENDPOINTS}
-    return lambda inner: FastPath(inner, gateway, endpoints)
+    return lambda inner: RequestIdMiddleware(FastPath(inner, gateway, endpoints))

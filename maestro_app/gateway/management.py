@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from maestro_app.domain.names import split_node_prefix
 from maestro_app.domain.snapshot import NodeView, Snapshot
 from maestro_app.gateway.body import parse_object, read_limited
 from maestro_app.gateway.upstream import UpstreamError, UpstreamResponse
+from maestro_app.observability.request_ids import current_ids, new_ids
 
 ROUTES = (
     ("/api/pull", "POST"),
@@ -105,8 +105,11 @@ async def endpoint(request: Request) -> Response:
     body[key] = real
     if key == "model" and "name" in body:
         body["name"] = real
+    ids = current_ids() or new_ids()
     call = Call(
-        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        # Ours, never the client's header: the ledger is keyed by it (see request_ids).
+        request_id=ids.own,
+        client_request_id=ids.client,
         started=time.perf_counter(),
         endpoint=request.url.path,
         source="ollama",

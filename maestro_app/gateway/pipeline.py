@@ -26,7 +26,6 @@ from maestro_app.domain.errors import (
     UpstreamFailed,
     UpstreamTimeout,
 )
-from maestro_app.domain.ids import new_request_id
 from maestro_app.domain.request_rules import check_maintenance
 from maestro_app.domain.routing import Attempt, Route, resolve
 from maestro_app.domain.snapshot import UserView
@@ -50,6 +49,8 @@ from maestro_app.gateway.upstream import (
     UpstreamResponse,
     UpstreamTimeoutError,
 )
+from maestro_app.observability.logs import log_request
+from maestro_app.observability.request_ids import current_ids, new_ids
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.responses import responses_needs, responses_prompt_chars
@@ -96,6 +97,7 @@ class Call:
     endpoint: str
     source: str
     stream: bool
+    client_request_id: str | None = None
     user: UserView | None = None
     model: str | None = None
     real_model: str | None = None
@@ -111,15 +113,21 @@ class Gateway:
         self.rt = runtime
         settings = runtime.settings
         self.auth = Authenticator(jwt_secret=settings.jwt_secret_key or "", admin_token=settings.admin_token)
+        self.log_requests = settings.log_requests
 
     # -- entry point ----------------------------------------------------------------------
 
     async def handle(self, request: Request, ep: Endpoint) -> Response:
         started = time.perf_counter()
         snapshot = self.rt.snapshot
-        user = self.auth.user(request.headers.get("authorization"), snapshot)
-        raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
-        return await self.handle_body(request, ep, user, parse_object(raw), started=started)
+        try:
+            user = self.auth.user(request.headers.get("authorization"), snapshot)
+            raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
+            body = parse_object(raw)
+        except GatewayError as err:
+            self.rt.metrics.rejected(endpoint=ep.path, status=err.status)
+            raise
+        return await self.handle_body(request, ep, user, body, started=started)
 
     async def handle_body(
         self, request: Request, ep: Endpoint, user: UserView, body: dict[str, Any], *, started: float
@@ -127,11 +135,17 @@ class Gateway:
         """The rest of the pipeline, for a body already read (or built from another API's
         request, as the Grafana Assistant's prompt is) and its authenticated user."""
         snapshot = self.rt.snapshot
-        check_request(body, f"{ep.dialect}.{ep.kind}")
+        try:
+            check_request(body, f"{ep.dialect}.{ep.kind}")
+        except GatewayError as err:
+            self.rt.metrics.rejected(endpoint=ep.path, status=err.status)
+            raise
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
+        ids = current_ids() or new_ids()
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
-            request_id=new_request_id(),
+            request_id=ids.own,
+            client_request_id=ids.client,
             started=started,
             endpoint=ep.path,
             source=ep.source or detect_source(request.headers, dialect=ep.dialect),
@@ -271,7 +285,7 @@ class Gateway:
             content,
             exchange,
             media_type=MEDIA_TYPES[ep.stream_format],
-            headers={"X-Request-ID": call.request_id, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     async def _answer(
@@ -309,11 +323,7 @@ class Gateway:
         await self.record(
             call, status=200, usage=usage, ttfb=ttfb, output_chars=0 if usage else content_chars(answer)
         )
-        return Response(
-            orjson.dumps(answer),
-            media_type="application/json",
-            headers={"X-Request-ID": call.request_id},
-        )
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     async def _relay_error(
         self, call: Call, ep: Endpoint, attempt: Attempt, resp: UpstreamResponse
@@ -335,12 +345,7 @@ class Gateway:
             code = "model_not_found" if status == 404 else "upstream_error"
             kind = "not_found_error" if status == 404 else "invalid_request_error"
             content = {"error": {"message": detail, "type": kind, "param": None, "code": code}}
-        return Response(
-            orjson.dumps(content),
-            status_code=status,
-            media_type="application/json",
-            headers={"X-Request-ID": call.request_id},
-        )
+        return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
     async def _load_locally(
         self, ep: Endpoint, call: Call, route: Route, body: dict[str, Any]
@@ -353,9 +358,7 @@ class Gateway:
         call.real_model, call.node_id, call.node_name = attempt.real_model, attempt.node.id, attempt.node.name
         await self.record(call, status=200, usage=Usage(0, 0))
         answer = load_answer(model=call.model or "", kind=ep.kind, keep_alive=body.get("keep_alive"))
-        return Response(
-            orjson.dumps(answer), media_type="application/json", headers={"X-Request-ID": call.request_id}
-        )
+        return Response(orjson.dumps(answer), media_type="application/json")
 
     def after_models_changed(self, node_id: int) -> None:
         """A node's model list changed through us (pull, delete, ...): rediscover it soon."""
@@ -373,7 +376,8 @@ class Gateway:
         ttfb: float | None = None,
         output_chars: int = 0,
     ) -> None:
-        """Make the activity record durable, then settle the limit reservation."""
+        """Make the activity record durable, settle the limit reservation, count the request
+        in the metrics (and log it, when LOG_REQUESTS is on)."""
         end = time.perf_counter()
         estimated = usage is None and status < 400
         if usage is not None:
@@ -384,9 +388,22 @@ class Gateway:
         else:
             prompt = completion = 0
         user = call.user
+        duration = end - call.started
+        self.rt.metrics.observe(
+            model=call.model,
+            node=call.node_name,
+            endpoint=call.endpoint,
+            status=status,
+            source=call.source,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            duration_s=duration,
+            ttfb_s=ttfb - call.started if ttfb else None,
+        )
         await self.rt.ledger.append(
             {
                 "request_id": call.request_id,
+                "client_request_id": call.client_request_id,
                 "user_id": user.id if user else None,
                 "username": user.username if user else None,
                 "model": call.model,
@@ -401,7 +418,7 @@ class Gateway:
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
                 "estimated": estimated,
-                "duration_ms": (end - call.started) * 1000.0,
+                "duration_ms": duration * 1000.0,
                 "ttfb_ms": (ttfb - call.started) * 1000.0 if ttfb else None,
                 "error": error,
                 "created_at": utcnow(),
@@ -412,6 +429,18 @@ class Gateway:
             # The gateway could not answer: the request does not count against the quota.
             refund = status >= 500 and usage is None and not output_chars
             await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
+        if self.log_requests:
+            log_request(
+                endpoint=call.endpoint,
+                model=call.model,
+                node=call.node_name,
+                user=user.username if user else None,
+                source=call.source,
+                status=status,
+                duration_s=duration,
+                tokens=(prompt, completion),
+                error=error,
+            )
 
 
 def prompt_chars(body: dict[str, Any]) -> int:

@@ -25,6 +25,8 @@ class ActivityItem(BaseModel):
 
     id: int
     request_id: str
+    # The client's X-Request-ID when it sent one (what its response and the logs show).
+    client_request_id: str | None = None
     username: str | None
     model: str | None
     real_model: str | None

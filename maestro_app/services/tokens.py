@@ -49,13 +49,17 @@ def issue_token(*, user_id: int, secret: str, lifetime_s: int | None = None) -> 
 
 
 def decode_token(token: str, *, secret: str) -> TokenClaims | None:
-    """The token's claims, or None when the token is malformed, forged or expired."""
+    """The token's claims, or None when the token is malformed or forged.
+
+    Expiry is not checked here: `TokenClaims.expires_at` is, at every use, by the caller
+    (the gateway caches decoded tokens, so a token can expire after it was decoded), which
+    also lets it say "expired" rather than "invalid"."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "jti", "iat"]},
+            options={"require": ["sub", "jti", "iat"], "verify_exp": False},
             issuer=ISSUER,
         )
         user_id = int(claims["sub"])
@@ -63,4 +67,6 @@ def decode_token(token: str, *, secret: str) -> TokenClaims | None:
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
     exp = claims.get("exp")
+    if exp is not None and (isinstance(exp, bool) or not isinstance(exp, int | float)):
+        return None
     return TokenClaims(user_id, hash_jti(jti), float(exp) if exp is not None else None)

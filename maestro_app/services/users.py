@@ -55,7 +55,8 @@ class UserUpdate(Body):
 
 
 class TokenRotate(Body):
-    """`token_lifetime_s` omitted: the new token lives as long as the previous one did."""
+    """`token_lifetime_s` omitted: the new token lives as long as the previous one did;
+    `null`: the new token never expires."""
 
     token_lifetime_s: TokenLifetime = None
 
@@ -252,7 +253,8 @@ def rotate_token(
     """A new token for the user; the old one stops working as soon as this commits."""
     user = load_user(session, username, for_update=True)
     lifetime = data.token_lifetime_s if data is not None else None
-    if lifetime is None and user.token_issued_at and user.token_expires_at:
+    never_expires = data is not None and "token_lifetime_s" in data.model_fields_set and lifetime is None
+    if lifetime is None and not never_expires and user.token_issued_at and user.token_expires_at:
         lifetime = max(60, int((user.token_expires_at - user.token_issued_at).total_seconds()))
     issued = issue_token(user_id=user.id or 0, secret=jwt_secret, lifetime_s=lifetime)
     user.token_jti_hash = issued.jti_hash

@@ -58,6 +58,10 @@ class Ledger(Protocol):
 
     def pending(self) -> int: ...
 
+    async def depth(self) -> int:
+        """Records made durable but not yet inserted (the metrics' queue depth)."""
+        ...
+
 
 def encode_record(record: Record) -> bytes:
     return orjson.dumps(record)  # datetimes become RFC 3339 strings
@@ -70,6 +74,9 @@ def decode_record(raw: bytes) -> Record | None:
         return None  # a line torn by a crash mid-write
     if not isinstance(record, dict) or not record.get("request_id"):
         return None
+    # Lines journalled before the column existed (replayed after an upgrade) lack it; every
+    # row of one batch insert needs the same keys.
+    record.setdefault("client_request_id", None)
     created = record.get("created_at")
     if isinstance(created, str):
         record["created_at"] = datetime.fromisoformat(created.replace("Z", "+00:00"))
@@ -163,6 +170,10 @@ class JournalLedger(_Flusher):
     def pending(self) -> int:
         return self._active_count
 
+    async def depth(self) -> int:
+        # This process's open segment; closed ones are being inserted by the flusher now.
+        return self._active_count
+
     async def flush(self) -> None:
         async with self._lock:
             if self._fh is None:
@@ -238,6 +249,10 @@ class RedisStreamLedger(_Flusher):
 
     def pending(self) -> int:
         return self._appended
+
+    async def depth(self) -> int:
+        # Entries are deleted once inserted: the stream's length is the whole deployment's queue.
+        return int(await self._redis.xlen(self._stream))
 
     async def flush(self) -> None:
         async with self._lock:

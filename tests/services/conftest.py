@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from maestro_app.db.engine import make_engine, run_migrations, session_scope
 from maestro_app.db.models import Node
+from maestro_app.db.secrets import SecretCipher, use_cipher
 from maestro_app.services.snapshot import read_config_version
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
@@ -23,6 +24,8 @@ SessionFactory = Callable[[], AbstractContextManager[Session]]
 @pytest.fixture
 def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(database_url)
+    # As the runtime does: node API keys and header values are encrypted by this cipher.
+    use_cipher(engine, SecretCipher("services-test-secrets-key-" + "x" * 16))
     run_migrations(engine, data_dir=tmp_path)
     yield engine
     engine.dispose()
