@@ -73,7 +73,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             await send({"type": "http.response.body", "body": data})
             return
-        await send({"type": "http.response.start", "status": resp.status, "headers": [(b"content-type", ctype)]})
+        await send(
+            {"type": "http.response.start", "status": resp.status, "headers": [(b"content-type", ctype)]}
+        )
         async for chunk in resp.content.iter_any():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import platform
@@ -116,14 +117,14 @@ class Server:
                 os.killpg(self.popen.pid, signal.SIGTERM)
                 self.popen.wait(10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.popen.wait(10)
 
 
-def spawn(name: str, argv: list[str], core: int, port: int, workdir: Path, env: dict[str, str] | None = None) -> Server:
+def spawn(
+    name: str, argv: list[str], core: int, port: int, workdir: Path, env: dict[str, str] | None = None
+) -> Server:
     log = workdir / f"{name.lower()}.log"
     path = str(ROOT)
     if GATEWAY_PYTHONPATH[0] and name in ("FLOOR", "MAESTRO"):
@@ -228,7 +229,9 @@ def start_maestro(workdir: Path) -> Server:
 def configure_maestro(maestro: Server, upstream: Server) -> str:
     """Through the admin API, as an operator would: node, mapping, user, limits."""
     admin = httpx.Client(
-        base_url=maestro.url, headers={"Authorization": f"Bearer {maestro.admin_token}"}, timeout=30  # type: ignore[attr-defined]
+        base_url=maestro.url,
+        headers={"Authorization": f"Bearer {maestro.admin_token}"},
+        timeout=30,  # type: ignore[attr-defined]
     )
     with admin:
 
@@ -301,7 +304,9 @@ def check_alive(stack: Stack) -> None:
             )
 
 
-def measure_cell(stack: Stack, mode: str, c: int, target: str, run: int, warmup: float, duration: float) -> Cell:
+def measure_cell(
+    stack: Stack, mode: str, c: int, target: str, run: int, warmup: float, duration: float
+) -> Cell:
     check_alive(stack)
     server = stack.servers["UPSTREAM" if target == "DIRECT" else target]
     request, expect = request_for(target, server, mode, stack.token)
@@ -455,14 +460,18 @@ def render_table(cells: list[Cell]) -> tuple[str, dict[tuple[str, int, str], lis
                 relative = target in ("FLOOR", "MAESTRO")
                 ref = direct if (target == "FLOOR" or mode == "paced") else floor
 
-                def added(attr: str, x: Cell) -> float:
+                def added(
+                    attr: str, x: Cell, direct: dict[int, Cell] = direct, relative: bool = relative
+                ) -> float:
                     base = direct.get(x.run)
                     if not relative:
                         return float(getattr(x, attr))
                     return float(getattr(x, attr)) - float(getattr(base, attr)) if base else float("nan")
 
                 pct = [
-                    x.rps / ref[x.run].rps * 100 if relative and x.run in ref and ref[x.run].rps else float("nan")
+                    x.rps / ref[x.run].rps * 100
+                    if relative and x.run in ref and ref[x.run].rps
+                    else float("nan")
                     for x in runs
                 ]
                 rows.append(
@@ -505,18 +514,48 @@ def verdicts(by: dict[tuple[str, int, str], list[Cell]]) -> list[str]:
         out.append(f"  {verdict:<4}  {label:<58} {shown}")
 
     p = [(m, d) for m, d, _ in pairs("non-stream", 1) if d]
-    check("c=1 non-stream: added p50 <= 1.0 ms", [m.p50 - d.p50 for m, d in p], [m.p50 - d.p50 <= 1.0 for m, d in p], ".2f")
+    check(
+        "c=1 non-stream: added p50 <= 1.0 ms",
+        [m.p50 - d.p50 for m, d in p],
+        [m.p50 - d.p50 <= 1.0 for m, d in p],
+        ".2f",
+    )
     p16 = pairs("non-stream", 16)
-    check("c=16 non-stream: >= 2,500 req/s", [m.rps for m, _, _ in p16], [m.rps >= 2500 for m, _, _ in p16], ".0f")
+    check(
+        "c=16 non-stream: >= 2,500 req/s",
+        [m.rps for m, _, _ in p16],
+        [m.rps >= 2500 for m, _, _ in p16],
+        ".0f",
+    )
     q = [(m, f) for m, _, f in p16 if f]
-    check("c=16 non-stream: >= 35 % of FLOOR req/s", [m.rps / f.rps * 100 for m, f in q], [m.rps >= 0.35 * f.rps for m, f in q], ".0f")
+    check(
+        "c=16 non-stream: >= 35 % of FLOOR req/s",
+        [m.rps / f.rps * 100 for m, f in q],
+        [m.rps >= 0.35 * f.rps for m, f in q],
+        ".0f",
+    )
     q = [(m, d) for m, d, _ in p16 if d]
-    check("c=16 non-stream: added p99 <= 10 ms", [m.p99 - d.p99 for m, d in q], [m.p99 - d.p99 <= 10 for m, d in q], ".2f")
+    check(
+        "c=16 non-stream: added p99 <= 10 ms",
+        [m.p99 - d.p99 for m, d in q],
+        [m.p99 - d.p99 <= 10 for m, d in q],
+        ".2f",
+    )
     s16 = pairs("stream", 16)
     q = [(m, f) for m, _, f in s16 if f]
-    check("c=16 stream: >= 50 % of FLOOR streams/s", [m.rps / f.rps * 100 for m, f in q], [m.rps >= 0.5 * f.rps for m, f in q], ".0f")
+    check(
+        "c=16 stream: >= 50 % of FLOOR streams/s",
+        [m.rps / f.rps * 100 for m, f in q],
+        [m.rps >= 0.5 * f.rps for m, f in q],
+        ".0f",
+    )
     q = [(m, d) for m, d, _ in s16 if d]
-    check("c=16 stream: added TTFB p50 <= 2 ms", [m.ttfb50 - d.ttfb50 for m, d in q], [m.ttfb50 - d.ttfb50 <= 2 for m, d in q], ".2f")
+    check(
+        "c=16 stream: added TTFB p50 <= 2 ms",
+        [m.ttfb50 - d.ttfb50 for m, d in q],
+        [m.ttfb50 - d.ttfb50 <= 2 for m, d in q],
+        ".2f",
+    )
     q = [(m, d) for m, d, _ in pairs("paced", 16) if d]
     check("c=16 paced: throughput within 5 % of DIRECT (% of DIRECT)", [m.rps / d.rps * 100 for m, d in q], [m.rps >= 0.95 * d.rps for m, d in q], ".1f")  # fmt: skip
     out.append("  (RSS flat between 50k and 150k requests and <= 250 MB: `--rss`)")
@@ -524,7 +563,8 @@ def verdicts(by: dict[tuple[str, int, str], list[Cell]]) -> list[str]:
 
 
 def machine() -> list[str]:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
+    with open("/proc/cpuinfo") as info:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "?")
     import aiohttp
     import granian
 
@@ -537,7 +577,7 @@ def machine() -> list[str]:
 
 
 def loadavg() -> str:
-    return "load average %.2f %.2f %.2f" % os.getloadavg()
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 # -- the modes --------------------------------------------------------------------------------
@@ -581,7 +621,11 @@ def run_table(args: argparse.Namespace, workdir: Path) -> int:
         for x in by.get((mode, 16, "CLIENT"), [])[:1]
     ]
     share = max(
-        (x.rps * x.client_ms / 10 for x in cells if x.target in ("FLOOR", "MAESTRO") and x.client_ms == x.client_ms),
+        (
+            x.rps * x.client_ms / 10
+            for x in cells
+            if x.target in ("FLOOR", "MAESTRO") and x.client_ms == x.client_ms
+        ),
         default=float("nan"),
     )
     busiest = max((x.core1_pct for x in cells if x.target in ("FLOOR", "MAESTRO")), default=float("nan"))
@@ -594,7 +638,9 @@ def run_table(args: argparse.Namespace, workdir: Path) -> int:
     print("\n".join(verdicts(by)))
     failed = [x for x in cells if x.errors]
     for x in failed:
-        print(f"ERRORS in {x.mode} c={x.concurrency} {x.target} run {x.run}: {len(x.errors)}, e.g. {x.errors[0]}")
+        print(
+            f"ERRORS in {x.mode} c={x.concurrency} {x.target} run {x.run}: {len(x.errors)}, e.g. {x.errors[0]}"
+        )
     return 1 if failed else 0
 
 
@@ -606,7 +652,11 @@ def smoke(stack: Stack) -> None:
             for mode in MODES:
                 headers = {"Authorization": f"Bearer {stack.token}"} if target == "MAESTRO" else {}
                 model = DISPLAY_MODEL if target == "MAESTRO" else REAL_MODEL
-                body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": mode != "non-stream"}
+                body: dict[str, Any] = {
+                    "model": model,
+                    "messages": [{"role": "user", "content": "hi"}],
+                    "stream": mode != "non-stream",
+                }
                 if mode == "paced":
                     body["fake_chunk_delay"] = PACED_DELAY_S
                 started = time.perf_counter()
@@ -615,7 +665,9 @@ def smoke(stack: Stack) -> None:
                 if resp.status_code != 200 or f'"model":"{model}"' not in resp.text:
                     raise RuntimeError(f"smoke {target} {mode}: {resp.status_code} {resp.text[:300]}")
                 if mode == "paced" and took < CHUNKS * PACED_DELAY_S:
-                    raise RuntimeError(f"smoke {target} paced: took {took:.3f} s, the delay did not reach the upstream")
+                    raise RuntimeError(
+                        f"smoke {target} paced: took {took:.3f} s, the delay did not reach the upstream"
+                    )
                 if target == "MAESTRO" and "x-request-id" not in resp.headers:
                     raise RuntimeError("smoke MAESTRO: no X-Request-ID")
         # A few hundred requests so that lazy imports, caches and pools are warm everywhere.
@@ -623,7 +675,17 @@ def smoke(stack: Stack) -> None:
             server = stack.servers["UPSTREAM" if target == "DIRECT" else target]
             for mode in ("non-stream", "stream"):
                 request, expect = request_for(target, server, mode, stack.token)
-                res = asyncio.run(run_load("127.0.0.1", server.port, request, concurrency=8, expect=expect, duration=None, total=400))
+                res = asyncio.run(
+                    run_load(
+                        "127.0.0.1",
+                        server.port,
+                        request,
+                        concurrency=8,
+                        expect=expect,
+                        duration=None,
+                        total=400,
+                    )
+                )
                 if res.errors:
                     raise RuntimeError(f"warm-up {target} {mode}: {res.errors[0]}")
 
@@ -652,13 +714,27 @@ def run_rss(args: argparse.Namespace, workdir: Path) -> int:
         while done < args.rss_total and time.monotonic() < deadline:
             for mode in ("non-stream", "stream"):
                 request, expect = requests[mode]
-                res = asyncio.run(run_load("127.0.0.1", maestro.port, request, concurrency=16, expect=expect, duration=None, total=batch))
+                res = asyncio.run(
+                    run_load(
+                        "127.0.0.1",
+                        maestro.port,
+                        request,
+                        concurrency=16,
+                        expect=expect,
+                        duration=None,
+                        total=batch,
+                    )
+                )
                 errors += len(res.errors)
                 done += len(res.starts)
             if done == 2 * batch:
                 maestro.resolve_tree()
             marks.append((done, maestro.rss_mb(), time.monotonic() - started))
-            print(f"  {done:>7} requests  worker RSS {marks[-1][1]:6.1f} MB  {marks[-1][2]:6.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"  {done:>7} requests  worker RSS {marks[-1][1]:6.1f} MB  {marks[-1][2]:6.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         stack.stop()
     print(f"end: {loadavg()}")
@@ -674,7 +750,9 @@ def run_rss(args: argparse.Namespace, workdir: Path) -> int:
     if a and b:
         growth = (b - a) / a * 100
         verdict = "PASS" if abs(growth) <= 10 and max(r for _, r, _ in marks) <= 250 else "FAIL"
-        print(f"  {verdict}  RSS 50k -> 150k: {a:.1f} -> {b:.1f} MB ({growth:+.1f} %), max {max(r for _, r, _ in marks):.1f} MB (<= 250)")
+        print(
+            f"  {verdict}  RSS 50k -> 150k: {a:.1f} -> {b:.1f} MB ({growth:+.1f} %), max {max(r for _, r, _ in marks):.1f} MB (<= 250)"
+        )
     else:
         print("  —     RSS check incomplete (time bound reached)")
     if errors:
@@ -695,17 +773,27 @@ def run_profile(args: argparse.Namespace, workdir: Path) -> int:
     try:
         server = stack.servers[target]
         request, expect = request_for(target, server, args.profile_mode, stack.token)
-        asyncio.run(run_load("127.0.0.1", server.port, request, concurrency=16, expect=expect, duration=None, total=3000))
+        asyncio.run(
+            run_load(
+                "127.0.0.1", server.port, request, concurrency=16, expect=expect, duration=None, total=3000
+            )
+        )
         server.resolve_tree()
         assert server.worker is not None
         wait_quiet(stack, args.max_wait)
         before = thread_cpu(server.worker)
-        res = asyncio.run(run_load("127.0.0.1", server.port, request, concurrency=16, expect=expect, warmup=0.5, duration=10.0))
+        res = asyncio.run(
+            run_load(
+                "127.0.0.1", server.port, request, concurrency=16, expect=expect, warmup=0.5, duration=10.0
+            )
+        )
         after = thread_cpu(server.worker)
         window = res.window[1] - res.window[0] + 0.5
         print(f"{target} {args.profile_mode} c=16 without profiler: {res.rps():.0f} req/s; "
               f"worker CPU by thread (% of one core, {window:.1f} s):")  # fmt: skip
-        for tid, (name, cpu) in sorted(after.items(), key=lambda kv: -(kv[1][1] - before.get(kv[0], ("", 0.0))[1])):
+        for tid, (name, cpu) in sorted(
+            after.items(), key=lambda kv: -(kv[1][1] - before.get(kv[0], ("", 0.0))[1])
+        ):
             used = cpu - before.get(tid, ("", 0.0))[1]
             if used > 0.005 * window:
                 print(f"  {used / window * 100:5.1f} %  {name} (tid {tid})")
@@ -715,7 +803,17 @@ def run_profile(args: argparse.Namespace, workdir: Path) -> int:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         time.sleep(1.0)
-        res = asyncio.run(run_load("127.0.0.1", server.port, request, concurrency=16, expect=expect, warmup=0.0, duration=float(args.profile)))
+        res = asyncio.run(
+            run_load(
+                "127.0.0.1",
+                server.port,
+                request,
+                concurrency=16,
+                expect=expect,
+                warmup=0.0,
+                duration=float(args.profile),
+            )
+        )
         _, spy_err = spy.communicate(timeout=120)
         if spy.returncode != 0:
             print(f"py-spy failed ({spy.returncode}): {spy_err.decode(errors='replace')[-2000:]}")
@@ -773,7 +871,10 @@ def summarise_profile(path: Path, top: int) -> list[str]:
         for f in set(frames):
             incl[f] += n
     lines += ["", f"event loop thread (MainThread): {total} busy samples, {idle} in select (idle, left out)"]
-    lines += ["", "self time by package, % of busy event-loop samples (native code counts to its Python caller):"]
+    lines += [
+        "",
+        "self time by package, % of busy event-loop samples (native code counts to its Python caller):",
+    ]
     lines += [f"  {n / total * 100:5.1f} %  {t}" for t, n in packages.most_common(top)]
     lines += ["", "self time, top functions:"]
     lines += [f"  {n / total * 100:5.1f} %  {f}" for f, n in own.most_common(top)]
@@ -821,15 +922,22 @@ def _short(frame: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.gateway", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks.gateway", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="2 s windows (3 s paced) instead of 5 s (8 s)")
     parser.add_argument("--duration", type=float, default=None, help="window seconds for every cell")
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--retries", type=int, default=2, help="reruns of a cell when other processes were busy")
-    parser.add_argument("--max-wait", type=float, default=30.0, help="seconds to wait for a quiet machine per cell")
+    parser.add_argument(
+        "--retries", type=int, default=2, help="reruns of a cell when other processes were busy"
+    )
+    parser.add_argument(
+        "--max-wait", type=float, default=30.0, help="seconds to wait for a quiet machine per cell"
+    )
     parser.add_argument("--targets", nargs="+", default=list(TARGETS), choices=TARGETS)
     parser.add_argument(
-        "--gateway-pythonpath", default="",
+        "--gateway-pythonpath",
+        default="",
         help="prepended to PYTHONPATH of FLOOR and MAESTRO (e.g. a directory with uvloop, to try another loop)",
     )
     parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCIES))
@@ -837,7 +945,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rss", action="store_true", help="only the RSS check (150k requests at c=16)")
     parser.add_argument("--rss-total", type=int, default=150_000)
     parser.add_argument("--rss-max-minutes", type=float, default=20.0)
-    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS", help="only: py-spy the MAESTRO worker")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="SECONDS", help="only: py-spy the MAESTRO worker"
+    )
     parser.add_argument("--profile-mode", default="non-stream", choices=("non-stream", "stream"))
     parser.add_argument("--profile-out", default=None)
     parser.add_argument("--profile-target", default="MAESTRO", choices=("MAESTRO", "FLOOR"))

@@ -62,7 +62,9 @@ def insert_dbapi(engine: Engine, records: list[dict[str, Any]]) -> None:
         "ON CONFLICT (request_id) DO NOTHING"
     )
     rows = [
-        tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in (r[c] for c in cols))
+        tuple(
+            v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in (r[c] for c in cols)
+        )
         for r in records
     ]
     raw = engine.raw_connection()
@@ -104,11 +106,15 @@ def main(argv: list[str] | None = None) -> int:
             [decode_record(x) for x in lines]
 
         results = {
-            "decode a journal line (orjson + fromisoformat)": per_record_us(decode_only, n, args.repeat, lambda: None),
+            "decode a journal line (orjson + fromisoformat)": per_record_us(
+                decode_only, n, args.repeat, lambda: None
+            ),
             "insert_records (SQLAlchemy Core, what the flusher does)": per_record_us(
                 lambda: insert_records(engine, decoded), n, args.repeat, fresh
             ),
-            "DB-API executemany of tuples": per_record_us(lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh),
+            "DB-API executemany of tuples": per_record_us(
+                lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh
+            ),
         }
         with engine.begin() as conn:
             trigger_sql = conn.execute(
@@ -124,14 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as conn:
             conn.execute(text(trigger_sql))
             indexes = conn.execute(
-                text("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='activity_records' AND sql IS NOT NULL")
+                text(
+                    "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='activity_records' AND sql IS NOT NULL"
+                )
             ).all()
             for name, _ in indexes:
                 if "request_id" not in name:
                     conn.execute(text(f'DROP INDEX "{name}"'))
-        results[f"insert_records, {sum('request_id' not in i[0] for i in indexes)} log-filter indexes dropped"] = per_record_us(
-            lambda: insert_records(engine, decoded), n, args.repeat, fresh
-        )
+        results[
+            f"insert_records, {sum('request_id' not in i[0] for i in indexes)} log-filter indexes dropped"
+        ] = per_record_us(lambda: insert_records(engine, decoded), n, args.repeat, fresh)
         engine.dispose()
     print(f"{n} records per flush, median of {args.repeat}; µs per record:")
     for label, us in results.items():

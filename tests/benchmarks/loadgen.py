@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import socket
 import time
 from collections.abc import Callable
@@ -240,11 +242,23 @@ def canned_answers(chunks: int = 32) -> tuple[bytes, bytes]:
     """Non-streamed and streamed answers shaped like the fake upstream's (same sizes)."""
     cid = "chatcmpl-" + "0" * 32
     text = "".join(f"w{i} " for i in range(chunks))
-    body = (
-        '{"id":"%s","object":"chat.completion","created":1700000000,"model":"qwen2.5-coder:7b",'
-        '"choices":[{"index":0,"message":{"role":"assistant","content":"%s"},"logprobs":null,'
-        '"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":%d,"total_tokens":%d}}'
-        % (cid, text, chunks, chunks + 1)
+    body = json.dumps(
+        {
+            "id": cid,
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": "qwen2.5-coder:7b",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": chunks, "total_tokens": chunks + 1},
+        },
+        separators=(",", ":"),
     ).encode()
     plain = (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
@@ -255,11 +269,11 @@ def canned_answers(chunks: int = 32) -> tuple[bytes, bytes]:
     frames = [("", "assistant")] + [(f"w{i} ", None) for i in range(chunks)]
     out = [b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"]
     for content, role in frames:
-        delta = '{"role":"assistant","content":""}' if role else '{"content":"%s"}' % content
+        delta = '{"role":"assistant","content":""}' if role else f'{{"content":"{content}"}}'
         frame = (
-            'data: {"id":"%s","object":"chat.completion.chunk","created":1700000000,'
-            '"model":"qwen2.5-coder:7b","choices":[{"index":0,"delta":%s,"logprobs":null,'
-            '"finish_reason":null}]}\n\n' % (cid, delta)
+            f'data: {{"id":"{cid}","object":"chat.completion.chunk","created":1700000000,'
+            f'"model":"qwen2.5-coder:7b","choices":[{{"index":0,"delta":{delta},"logprobs":null,'
+            '"finish_reason":null}]}\n\n'
         ).encode()
         out.append(b"%x\r\n%s\r\n" % (len(frame), frame))
     done = b"data: [DONE]\n\n"
@@ -289,7 +303,11 @@ class _Canned(asyncio.Protocol):
                 return
             head = bytes(buf[:end]).lower()
             i = head.find(b"content-length:")
-            length = int(head[i + 15 : head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None]) if i >= 0 else 0
+            length = (
+                int(head[i + 15 : head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None])
+                if i >= 0
+                else 0
+            )
             if len(buf) < end + 4 + length:
                 return
             body = bytes(buf[end + 4 : end + 4 + length])
@@ -314,10 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     if args.cmd == "serve":
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_canned(args.host, args.port))
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

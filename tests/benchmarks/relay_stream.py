@@ -35,10 +35,19 @@ BODY = {"model": DISPLAY, "messages": [{"role": "user", "content": "hi"}], "stre
 
 
 def upstream_reads(chunks: int = 32) -> list[bytes]:
-    base = {"id": "chatcmpl-" + "a" * 32, "object": "chat.completion.chunk", "created": 1700000000, "model": REAL}
+    base = {
+        "id": "chatcmpl-" + "a" * 32,
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": REAL,
+    }
 
     def frame(delta: dict[str, object], finish: str | None = None) -> bytes:
-        obj = dict(base, choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], usage=None)
+        obj = dict(
+            base,
+            choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            usage=None,
+        )
         return b"data: " + orjson.dumps(obj) + b"\n\n"
 
     reads = [frame({"role": "assistant", "content": ""})]

@@ -37,6 +37,7 @@ def test_an_expired_token_is_401_in_each_dialect(gateway):
         "error": {
             "message": "API token has expired",
             "type": "authentication_error",
+            "param": None,
             "code": "invalid_api_key",
         }
     }
