@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -39,3 +40,15 @@ def by_id(page: Page, element_id: str) -> Locator:
 
 def toast(page: Page, text: str | re.Pattern[str]) -> Locator:
     return page.locator("[data-sonner-toast]").filter(has_text=text)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """`docs/screenshots/<name>.png`: the whole page as the test left it (for the README)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky sidebar is drawn where the page is scrolled
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -13,7 +13,16 @@ from tests.e2e.helpers import LOGIN_URL
 
 pytestmark = pytest.mark.e2e
 
-PAGES = {"/nodes": "Nodes", "/models": "Models", "/mappings": "Mappings", "/users": "Users"}
+PAGES = {
+    "/nodes": "Nodes",
+    "/models": "Models",
+    "/mappings": "Mappings",
+    "/users": "Users",
+    "/status": "Status",
+    "/logs": "Request logs",
+    "/audit": "Audit log",
+    "/settings": "Settings",
+}
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))

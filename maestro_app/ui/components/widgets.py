@@ -37,9 +37,7 @@ def empty_state(icon: str, title: str, hint: str | rx.Component, **props: Any) -
             spacing="2",
             text_align="center",
         ),
-        padding_y="2.5rem",
-        width="100%",
-        **props,
+        **{"padding_y": "2.5rem", "width": "100%", **props},
     )
 
 
@@ -151,4 +149,33 @@ def pager(
             spacing="2",
             width="100%",
         ),
+    )
+
+
+def stat_card(
+    label: str, value: rx.Var | str, icon: str, color: str, *, hint: rx.Component | None = None, **props: Any
+) -> rx.Component:
+    """A number with its label and icon; `hint` is a line under it."""
+    return rx.card(
+        rx.hstack(
+            rx.center(
+                rx.icon(icon, size=20),
+                width="2.5rem",
+                height="2.5rem",
+                min_width="2.5rem",
+                border_radius=styles.border_radius,
+                background_color=rx.color(color, 3),
+                color=rx.color(color, 11),
+            ),
+            rx.vstack(
+                rx.text(label, size="2", color=styles.muted_text_color),
+                rx.heading(value, size="6"),
+                hint if hint is not None else rx.fragment(),
+                spacing="0",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        width="100%",
+        **props,
     )

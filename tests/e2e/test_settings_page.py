@@ -1,0 +1,104 @@
+"""Settings page in Chromium: change settings and read them back through GET /admin/settings;
+bad values are refused with a toast that names the field, and nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import MaestroServer
+from tests.e2e.helpers import open_page, save_screenshot, toast
+from tests.e2e.traffic import assert_fits_narrow
+
+pytestmark = pytest.mark.e2e
+
+
+def api_settings(server: MaestroServer) -> dict[str, Any]:
+    with server.admin_client() as admin:
+        resp = admin.get("/admin/settings")
+        assert resp.status_code == 200, resp.text
+        return resp.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def original(maestro_server: MaestroServer) -> Iterator[dict[str, Any]]:
+    """The settings before the test, put back after it (other tests share the server)."""
+    before = api_settings(maestro_server)
+    yield before
+    with maestro_server.admin_client() as admin:
+        assert admin.put("/admin/settings", json=before).status_code == 200
+
+
+def settings_audits(server: MaestroServer) -> list[dict[str, Any]]:
+    with server.admin_client() as admin:
+        page = admin.get("/admin/audit-logs", params={"entity_type": "settings", "limit": 1000}).json()
+        return page["items"]  # type: ignore[no-any-return]
+
+
+def field(page: Page, key: str) -> Any:
+    return page.locator("#setting-" + key.replace("_", "-"))
+
+
+def test_change_settings_and_refuse_bad_values(
+    maestro_server: MaestroServer, browser_page: Page, original: dict[str, Any]
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_page(page, maestro_server, "/settings", "Settings")
+    expect(field(page, "log_retention_days")).to_have_value(str(original["log_retention_days"]))
+    expect(field(page, "grafana_model")).to_be_visible()
+    save_screenshot(page, "settings")
+
+    strategy = "least_busy" if original["routing_strategy"] != "least_busy" else "round_robin"
+    field(page, "routing_strategy").click()
+    page.get_by_role("option", name=strategy.replace("_", " "), exact=True).click()
+    field(page, "log_retention_days").fill("45")
+    field(page, "discovery_interval_s").fill("0")  # off
+    field(page, "max_body_bytes").fill("64M")
+    field(page, "default_context_length").fill("16K")
+    field(page, "health_check_interval_s").fill("12.5")
+    page.locator("#save-settings").click()
+    expect(toast(page, "Saved:")).to_contain_text("Keep activity (days)")
+
+    saved = api_settings(maestro_server)
+    assert saved == {
+        **original,
+        "routing_strategy": strategy,
+        "log_retention_days": 45,
+        "discovery_interval_s": 0,
+        "max_body_bytes": 64 * 1024 * 1024,
+        "default_context_length": 16384,
+        "health_check_interval_s": 12.5,
+    }
+    audit = settings_audits(maestro_server)[0]
+    assert audit["details"]["changes"]["log_retention_days"] == {
+        "old": original["log_retention_days"],
+        "new": 45,
+    }
+    expect(field(page, "max_body_bytes")).to_have_value("64M")  # read back in the short form
+    audits_before = len(settings_audits(maestro_server))
+
+    # The health check cannot be turned off: refused, with the field's name and the reason.
+    field(page, "health_check_interval_s").fill("0")
+    field(page, "log_retention_days").fill("30")
+    page.locator("#save-settings").click()
+    expect(
+        toast(page, "Health check interval (s): Input should be greater than or equal to 0.1")
+    ).to_be_visible()
+    assert api_settings(maestro_server) == saved
+
+    field(page, "health_check_interval_s").fill("12.5")
+    field(page, "log_retention_days").fill("a week")
+    page.locator("#save-settings").click()
+    expect(toast(page, "Keep activity (days): 'a week' is not a whole number")).to_be_visible()
+    assert api_settings(maestro_server) == saved
+    assert len(settings_audits(maestro_server)) == audits_before
+
+    # Revert shows the stored values again.
+    page.locator("#revert-settings").click()
+    expect(field(page, "log_retention_days")).to_have_value("45")
+    expect(field(page, "health_check_interval_s")).to_have_value("12.5")
+    assert_fits_narrow(page)
