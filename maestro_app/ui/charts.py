@@ -19,7 +19,7 @@ import reflex as rx
 
 from maestro_app.services.dashboard import Chart
 from maestro_app.services.time_buckets import Period
-from maestro_app.ui import styles
+from maestro_app.ui.components.widgets import titled_card
 
 PERIODS: tuple[str, ...] = ("24h", "7d", "30d")
 PERIOD_LABELS: dict[str, str] = {"24h": "last 24 hours", "7d": "last 7 days", "30d": "last 30 days"}
@@ -126,16 +126,4 @@ def period_switch(value: rx.Var[str], on_change: Any, *, switch_id: str) -> rx.C
 
 
 def chart_card(title: str, subtitle: rx.Var[str] | str, body: rx.Component) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.vstack(
-                rx.heading(title, size="4"),
-                rx.text(subtitle, size="2", color=styles.muted_text_color),
-                spacing="1",
-            ),
-            body,
-            spacing="3",
-            width="100%",
-        ),
-        **styles.card_style,
-    )
+    return titled_card(title, subtitle, body)

@@ -3,6 +3,7 @@ bad values are refused with a toast that names the field, and nothing changes.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,6 +39,13 @@ def settings_audits(server: MaestroServer) -> list[dict[str, Any]]:
         return page["items"]  # type: ignore[no-any-return]
 
 
+def gateway_status(server: MaestroServer, prompt: str) -> int:
+    """The status of a chat request with `prompt` (the admin token may call the gateway)."""
+    body = {"model": "any-model", "messages": [{"role": "user", "content": prompt}]}
+    with server.admin_client() as client:
+        return client.post("/v1/chat/completions", json=body).status_code
+
+
 def field(page: Page, key: str) -> Any:
     return page.locator("#setting-" + key.replace("_", "-"))
 
@@ -57,7 +65,7 @@ def test_change_settings_and_refuse_bad_values(
     page.get_by_role("option", name=strategy.replace("_", " "), exact=True).click()
     field(page, "log_retention_days").fill("45")
     field(page, "discovery_interval_s").fill("0")  # off
-    field(page, "max_body_bytes").fill("64M")
+    field(page, "max_body_bytes").fill("1K")
     field(page, "default_context_length").fill("16K")
     field(page, "health_check_interval_s").fill("12.5")
     page.locator("#save-settings").click()
@@ -69,7 +77,7 @@ def test_change_settings_and_refuse_bad_values(
         "routing_strategy": strategy,
         "log_retention_days": 45,
         "discovery_interval_s": 0,
-        "max_body_bytes": 64 * 1024 * 1024,
+        "max_body_bytes": 1024,
         "default_context_length": 16384,
         "health_check_interval_s": 12.5,
     }
@@ -78,7 +86,14 @@ def test_change_settings_and_refuse_bad_values(
         "old": original["log_retention_days"],
         "new": 45,
     }
-    expect(field(page, "max_body_bytes")).to_have_value("64M")  # read back in the short form
+    expect(field(page, "max_body_bytes")).to_have_value("1K")  # read back in the short form
+    # In effect without a restart: the gateway refuses a body over the new limit (other
+    # workers than the one that saved follow within their one-second config poll).
+    deadline = time.monotonic() + 5
+    while gateway_status(maestro_server, "x" * 2048) != 413:
+        assert time.monotonic() < deadline, "the new body size limit is not applied"
+        time.sleep(0.2)
+    assert gateway_status(maestro_server, "hi") != 413
     audits_before = len(settings_audits(maestro_server))
 
     # The health check cannot be turned off: refused, with the field's name and the reason.

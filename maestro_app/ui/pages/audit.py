@@ -15,14 +15,15 @@ import reflex as rx
 
 from maestro_app.services import audit
 from maestro_app.services.audit import AuditItem
+from maestro_app.services.common import Page as ResultPage
 from maestro_app.ui import format as fmt
 from maestro_app.ui import routes, styles
-from maestro_app.ui.components.widgets import empty_state, loading_rows, page_header, pager
+from maestro_app.ui.components.widgets import empty_state, loading_rows, page_header, pager, refresh_button
 from maestro_app.ui.data import call_service
+from maestro_app.ui.filtered_list import PAGE_SIZE, FilteredList
 from maestro_app.ui.layout import Page, template
 from maestro_app.ui.state import AuthState, admin_event
 
-PAGE_SIZE = 25
 ANY = "any"
 AUDIT_FILTERS: tuple[str, ...] = ("action", "entity_type", "actor")
 
@@ -67,38 +68,33 @@ def audit_filters(values: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-class AuditState(AuthState):
+class AuditState(FilteredList, AuthState):
     rows: list[AuditRow] = []
-    total: int = 0
-    offset: int = 0
-    loaded: bool = False
-    filters: dict[str, str] = {name: "" for name in AUDIT_FILTERS}
-    form_key: int = 0
+    filters: dict[str, str] = dict.fromkeys(AUDIT_FILTERS, "")
     actions: list[str] = []
     entity_types: list[str] = [ANY]
     actors: list[str] = [ANY]
     detail_open: bool = False
     detail: AuditRow = AuditRow()
 
-    @rx.var
-    def filtered(self) -> bool:
-        return any(self.filters.values())
+    def _filters_from(self, values: dict[str, Any]) -> dict[str, str]:
+        return audit_filters(values)
+
+    async def _query(self, filters: dict[str, str], offset: int) -> ResultPage[AuditItem]:
+        return await call_service(
+            audit.list_audit,
+            action=filters["action"] or None,
+            entity_type=filters["entity_type"] or None,
+            actor=filters["actor"] or None,
+            limit=PAGE_SIZE,
+            offset=offset,
+        )
 
     async def _show(self, filters: dict[str, str], offset: int) -> None:
-        def fetch(at: int) -> Any:
-            return call_service(
-                audit.list_audit,
-                action=filters["action"] or None,
-                entity_type=filters["entity_type"] or None,
-                actor=filters["actor"] or None,
-                limit=PAGE_SIZE,
-                offset=at,
-            )
-
-        page = await fetch(offset)
+        page = await self._query(filters, offset)
         if not page.items and offset > 0:
-            offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
-            page = await fetch(offset)
+            offset = self._last_page_offset(page.total)
+            page = await self._query(filters, offset)
         self.filters = filters
         self.offset = offset
         self.rows = [audit_row(item) for item in page.items]
@@ -121,27 +117,9 @@ class AuditState(AuthState):
         self.form_key += 1
 
     @admin_event
-    async def apply_filters(self, form: dict[str, Any]) -> None:
-        await self._show(audit_filters(form), 0)
-
-    @admin_event
-    async def clear_filters(self) -> None:
-        await self._show(audit_filters({}), 0)
-        self.form_key += 1
-
-    @admin_event
     async def refresh(self) -> None:
         await self._load_facets()
         await self._show(self.filters, self.offset)
-
-    @admin_event
-    async def next_page(self) -> None:
-        if self.offset + PAGE_SIZE < self.total:
-            await self._show(self.filters, self.offset + PAGE_SIZE)
-
-    @admin_event
-    async def prev_page(self) -> None:
-        await self._show(self.filters, max(0, self.offset - PAGE_SIZE))
 
     @admin_event
     def open_detail(self, record_id: int) -> None:
@@ -310,13 +288,7 @@ def audit_page() -> rx.Component:
         page_header(
             "Audit log",
             "Who changed what, and when. Secrets never reach the trail.",
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Refresh",
-                variant="soft",
-                on_click=AuditState.refresh,
-                id="refresh",
-            ),
+            refresh_button(AuditState.refresh),
         ),
         audit_table(),
         detail_dialog(),

@@ -15,12 +15,12 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from maestro_app.services import dashboard
-from maestro_app.services.activity_query import ActivityItem
 from maestro_app.services.dashboard import DashboardStats, ModelRank, UserRank
 from maestro_app.services.node_status import NodeStatus, list_node_status
 from maestro_app.ui import charts, routes, styles
 from maestro_app.ui import format as fmt
 from maestro_app.ui.data import call_service
+from maestro_app.ui.pages.logs import LogRow, log_row
 from maestro_app.ui.state import AuthState, admin_event
 
 TOP = 5
@@ -46,19 +46,6 @@ class RankRow:
     requests: int = 0
     tokens: str = ""
     share: int = 0  # percent of the busiest row's requests (the bar's length)
-    href: str = ""
-
-
-@dataclasses.dataclass
-class ErrorRow:
-    request_id: str = ""
-    when: str = ""
-    status: int = 0
-    status_color: str = "gray"
-    username: str = ""
-    model: str = ""
-    node: str = ""
-    error: str = ""
     href: str = ""
 
 
@@ -100,20 +87,6 @@ def rank_rows(ranks: list[ModelRank] | list[UserRank], *, filter_name: str) -> l
     return rows
 
 
-def error_row(item: ActivityItem) -> ErrorRow:
-    return ErrorRow(
-        request_id=item.request_id,
-        when=fmt.when(item.created_at, seconds=True),
-        status=item.status_code,
-        status_color=fmt.status_color(item.status_code),
-        username=item.username or "admin token",
-        model=item.model or "",
-        node=item.node or "",
-        error=(item.error or "")[:300],
-        href=logs_href(request=item.request_id),
-    )
-
-
 class DashboardState(AuthState):
     period: str = "24h"
     loaded: bool = False
@@ -134,7 +107,7 @@ class DashboardState(AuthState):
     tokens_chart: list[dict[str, Any]] = []
     top_models: list[RankRow] = []
     top_users: list[RankRow] = []
-    recent_errors: list[ErrorRow] = []
+    recent_errors: list[LogRow] = []
 
     @rx.var
     def healthy_nodes(self) -> int:
@@ -197,4 +170,4 @@ class DashboardState(AuthState):
         self.avg_duration = fmt.duration(totals.avg_duration_ms)
         self.top_models = rank_rows(stats.top_models, filter_name="model")
         self.top_users = rank_rows(stats.top_users, filter_name="user")
-        self.recent_errors = [error_row(item) for item in stats.recent_errors]
+        self.recent_errors = [log_row(item) for item in stats.recent_errors]

@@ -7,9 +7,18 @@ import reflex as rx
 
 from maestro_app.ui import charts, routes, styles
 from maestro_app.ui.components.ticker import ticker
-from maestro_app.ui.components.widgets import empty_state, loading_rows, page_header, stat_card
+from maestro_app.ui.components.widgets import (
+    empty_state,
+    health_badge,
+    loading_rows,
+    page_header,
+    refresh_button,
+    stat_card,
+    titled_card,
+)
 from maestro_app.ui.layout import Page, template
-from maestro_app.ui.pages.dashboard import LIVE_REFRESH_MS, DashboardState, ErrorRow, NodeTile, RankRow
+from maestro_app.ui.pages.dashboard import LIVE_REFRESH_MS, DashboardState, NodeTile, RankRow
+from maestro_app.ui.pages.logs import LogRow
 
 MUTED = {"size": "1", "color": styles.muted_text_color}
 
@@ -17,21 +26,13 @@ MUTED = {"size": "1", "color": styles.muted_text_color}
 
 
 def node_tile(node: rx.Var[NodeTile]) -> rx.Component:
-    badge = rx.badge(
-        rx.icon("circle", size=8, fill="currentColor"),
-        node.health,
-        color_scheme=node.health_color,
-        variant="soft",
-        radius="full",
-        class_name="health-badge",
-    )
     return rx.link(
         rx.card(
             rx.vstack(
                 rx.hstack(
                     rx.text(node.name, weight="medium", trim="both", truncate=True),
                     rx.spacer(),
-                    rx.cond(node.last_error != "", rx.tooltip(badge, content=node.last_error), badge),
+                    health_badge(node, size="1"),
                     align="center",
                     width="100%",
                     spacing="2",
@@ -212,29 +213,19 @@ def rank_row(row: rx.Var[RankRow]) -> rx.Component:
 
 
 def ranking_card(title: str, rows: rx.Var[list[RankRow]], *, card_id: str, empty: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.vstack(
-                rx.heading(title, size="4"),
-                rx.text(
-                    "By requests, ", DashboardState.period_label, size="2", color=styles.muted_text_color
-                ),
-                spacing="1",
-            ),
-            rx.cond(
-                rows.length() > 0,
-                rx.vstack(rx.foreach(rows, rank_row), spacing="3", width="100%"),
-                empty_state("inbox", empty, "Nothing in this period.", padding_y="1.25rem"),
-            ),
-            spacing="3",
-            width="100%",
+    return titled_card(
+        title,
+        "By requests, " + DashboardState.period_label,
+        rx.cond(
+            rows.length() > 0,
+            rx.vstack(rx.foreach(rows, rank_row), spacing="3", width="100%"),
+            empty_state("inbox", empty, "Nothing in this period.", padding_y="1.25rem"),
         ),
-        **styles.card_style,
         id=card_id,
     )
 
 
-def error_row(row: rx.Var[ErrorRow]) -> rx.Component:
+def error_row(row: rx.Var[LogRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(row.when, size="2", white_space="nowrap")),
         rx.table.cell(rx.badge(row.status, color_scheme=row.status_color, variant="soft")),
@@ -243,7 +234,11 @@ def error_row(row: rx.Var[ErrorRow]) -> rx.Component:
         rx.table.cell(rx.text(row.node, size="2")),
         rx.table.cell(rx.text(row.error, size="2", color=styles.muted_text_color), max_width="28rem"),
         rx.table.cell(
-            rx.link(rx.icon("arrow-up-right", size=16), href=row.href, aria_label="Open in the request log")
+            rx.link(
+                rx.icon("arrow-up-right", size=16),
+                href=routes.LOGS + "?request=" + row.request_id,
+                aria_label="Open in the request log",
+            )
         ),
         class_name="error-row",
         align="center",
@@ -290,13 +285,7 @@ def dashboard_page() -> rx.Component:
             "Nodes, traffic and failures at a glance.",
             rx.text("Updated ", DashboardState.refreshed_at, size="1", color=styles.muted_text_color),
             charts.period_switch(DashboardState.period, DashboardState.set_period, switch_id="period"),
-            rx.icon_button(
-                rx.icon("refresh-cw", size=16),
-                variant="soft",
-                on_click=DashboardState.refresh,
-                aria_label="Refresh",
-                id="refresh",
-            ),
+            refresh_button(DashboardState.refresh),
         ),
         rx.cond(
             DashboardState.loaded,

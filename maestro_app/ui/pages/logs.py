@@ -13,7 +13,6 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-import reflex as rx
 from reflex.event import EventSpec
 from sqlmodel import Session
 
@@ -25,9 +24,9 @@ from maestro_app.services.errors import InvalidInput
 from maestro_app.ui import format as fmt
 from maestro_app.ui.data import call_service, model_catalog
 from maestro_app.ui.feedback import INPUT_ERRORS, failure_toast
+from maestro_app.ui.filtered_list import PAGE_SIZE, FilteredList
 from maestro_app.ui.state import AuthState, admin_event
 
-PAGE_SIZE = 25
 ANY = "any"
 STATUS_CLASSES: tuple[str, ...] = (ANY, "2xx", "3xx", "4xx", "5xx")
 # Every source `domain.source` can name: the signatures' names, then the endpoint dialects.
@@ -58,6 +57,7 @@ class LogRow:
     tokens: str = ""
     estimated: bool = False
     duration: str = ""
+    error: str = ""  # the first 300 characters
 
 
 @dataclasses.dataclass
@@ -135,6 +135,7 @@ def log_row(item: ActivityItem) -> LogRow:
         tokens=f"{item.total_tokens:,}",
         estimated=item.estimated,
         duration=fmt.duration(item.duration_ms),
+        error=(item.error or "")[:300],
     )
 
 
@@ -160,15 +161,9 @@ def detail_fields(item: ActivityItem) -> list[DetailField]:
     return [DetailField(label, value) for label, value in pairs]
 
 
-class LogsState(AuthState):
+class LogsState(FilteredList, AuthState):
     rows: list[LogRow] = []
-    total: int = 0
-    offset: int = 0
-    loaded: bool = False
-
-    # The applied filters, as typed; `form_key` remounts the filter form to show them.
-    filters: dict[str, str] = {name: "" for name in FILTER_NAMES}
-    form_key: int = 0
+    filters: dict[str, str] = dict.fromkeys(FILTER_NAMES, "")
 
     # Suggestions for the free-text filters.
     user_names: list[str] = []
@@ -179,9 +174,8 @@ class LogsState(AuthState):
     detail_id: str = ""
     detail: list[DetailField] = []
 
-    @rx.var
-    def filtered(self) -> bool:
-        return any(self.filters.values())
+    def _filters_from(self, values: dict[str, Any]) -> dict[str, str]:
+        return filters_from(values)
 
     async def _query(self, filters: dict[str, str], offset: int) -> Page[ActivityItem]:
         return await call_service(
@@ -189,12 +183,11 @@ class LogsState(AuthState):
         )
 
     async def _show(self, filters: dict[str, str], offset: int) -> None:
-        """Query, then (only if the query was accepted) make it the page's state."""
         arguments = query_arguments(filters)
         filters = {**filters, "start": moment_text(arguments["start"]), "end": moment_text(arguments["end"])}
         page = await self._query(filters, offset)
         if not page.items and offset > 0:  # fewer rows than before: back to the last page
-            offset = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+            offset = self._last_page_offset(page.total)
             page = await self._query(filters, offset)
         self.filters = filters
         self.offset = offset
@@ -226,30 +219,8 @@ class LogsState(AuthState):
         return toasts or None
 
     @admin_event
-    async def apply_filters(self, form: dict[str, Any]) -> EventSpec | None:
-        try:
-            await self._show(filters_from(form), 0)
-        except INPUT_ERRORS as exc:
-            return failure_toast(exc)
-        return None
-
-    @admin_event
-    async def clear_filters(self) -> None:
-        await self._show(filters_from({}), 0)
-        self.form_key += 1
-
-    @admin_event
     async def refresh(self) -> None:
         await self._show(self.filters, self.offset)
-
-    @admin_event
-    async def next_page(self) -> None:
-        if self.offset + PAGE_SIZE < self.total:
-            await self._show(self.filters, self.offset + PAGE_SIZE)
-
-    @admin_event
-    async def prev_page(self) -> None:
-        await self._show(self.filters, max(0, self.offset - PAGE_SIZE))
 
     # -- detail ------------------------------------------------------------------------
 

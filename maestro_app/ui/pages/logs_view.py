@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from maestro_app.ui import routes, styles
-from maestro_app.ui.components.widgets import empty_state, loading_rows, page_header, pager
+from maestro_app.ui.components.widgets import empty_state, loading_rows, page_header, pager, refresh_button
 from maestro_app.ui.layout import Page, template
 from maestro_app.ui.pages.logs import PAGE_SIZE, SOURCES, STATUS_CLASSES, DetailField, LogRow, LogsState
 
@@ -263,13 +263,7 @@ def logs_page() -> rx.Component:
         page_header(
             "Request logs",
             "Every request the gateway routed, newest first.",
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Refresh",
-                variant="soft",
-                on_click=LogsState.refresh,
-                id="refresh",
-            ),
+            refresh_button(LogsState.refresh),
         ),
         logs_table(),
         detail_dialog(),

@@ -15,7 +15,7 @@ from reflex.event import EventSpec
 from maestro_app.services import settings_service
 from maestro_app.services.settings_service import SettingsUpdate
 from maestro_app.ui import routes, styles
-from maestro_app.ui.components.widgets import loading_rows, page_header
+from maestro_app.ui.components.widgets import loading_rows, page_header, titled_card
 from maestro_app.ui.data import call_service, call_write
 from maestro_app.ui.feedback import INPUT_ERRORS, failure_toast
 from maestro_app.ui.layout import Page, template
@@ -109,23 +109,15 @@ def setting_field(spec: SettingField) -> rx.Component:
 
 
 def section(title: str, subtitle: str, fields: tuple[SettingField, ...]) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.vstack(
-                rx.heading(title, size="4"),
-                rx.text(subtitle, size="2", color=styles.muted_text_color),
-                spacing="1",
-            ),
-            rx.grid(
-                *(setting_field(spec) for spec in fields),
-                columns=rx.breakpoints(initial="1", sm="2"),
-                spacing="4",
-                width="100%",
-            ),
-            spacing="3",
+    return titled_card(
+        title,
+        subtitle,
+        rx.grid(
+            *(setting_field(spec) for spec in fields),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
             width="100%",
         ),
-        **styles.card_style,
     )
 
 

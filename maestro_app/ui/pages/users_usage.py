@@ -21,7 +21,7 @@ from maestro_app.services.dashboard import UserRank
 from maestro_app.services.time_buckets import Window, window
 from maestro_app.ui import charts, styles
 from maestro_app.ui import format as fmt
-from maestro_app.ui.components.widgets import empty_state, stat_card
+from maestro_app.ui.components.widgets import empty_state, stat_card, titled_card
 from maestro_app.ui.data import call_service
 from maestro_app.ui.feedback import INPUT_ERRORS, failure_toast
 from maestro_app.ui.state import AuthState, admin_event
@@ -246,28 +246,8 @@ def side_tables() -> rx.Component:
         rx.text("Nobody called the gateway in this period.", **MUTED),
     )
     return rx.grid(
-        rx.card(
-            rx.vstack(
-                rx.heading("Per model", size="4"),
-                rx.text("UTC days ", UsageState.days, size="2", color=styles.muted_text_color),
-                models,
-                spacing="3",
-                width="100%",
-            ),
-            **styles.card_style,
-            id="usage-models",
-        ),
-        rx.card(
-            rx.vstack(
-                rx.heading("Busiest users", size="4"),
-                rx.text(UsageState.period_label, size="2", color=styles.muted_text_color),
-                busiest,
-                spacing="3",
-                width="100%",
-            ),
-            **styles.card_style,
-            id="usage-busiest",
-        ),
+        titled_card("Per model", "UTC days " + UsageState.days, models, id="usage-models"),
+        titled_card("Busiest users", UsageState.period_label, busiest, id="usage-busiest"),
         columns=rx.breakpoints(initial="1", md="2"),
         spacing="4",
         width="100%",
