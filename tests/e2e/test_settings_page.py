@@ -7,12 +7,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import open_page, save_screenshot, toast
-from tests.e2e.traffic import assert_fits_narrow
+from tests.e2e.helpers import open_page, save_screenshot, toast, unique
+from tests.e2e.traffic import assert_fits_narrow, create_user
 
 pytestmark = pytest.mark.e2e
 
@@ -39,11 +40,13 @@ def settings_audits(server: MaestroServer) -> list[dict[str, Any]]:
         return page["items"]  # type: ignore[no-any-return]
 
 
-def gateway_status(server: MaestroServer, prompt: str) -> int:
-    """The status of a chat request with `prompt` (the admin token may call the gateway)."""
+def gateway_status(server: MaestroServer, token: str, prompt: str) -> int:
+    """The status of a chat request with `prompt`."""
     body = {"model": "any-model", "messages": [{"role": "user", "content": prompt}]}
-    with server.admin_client() as client:
-        return client.post("/v1/chat/completions", json=body).status_code
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.post(
+        f"{server.base_url}/v1/chat/completions", json=body, headers=headers, timeout=30
+    ).status_code
 
 
 def field(page: Page, key: str) -> Any:
@@ -89,11 +92,12 @@ def test_change_settings_and_refuse_bad_values(
     expect(field(page, "max_body_bytes")).to_have_value("1K")  # read back in the short form
     # In effect without a restart: the gateway refuses a body over the new limit (other
     # workers than the one that saved follow within their one-second config poll).
+    token = create_user(maestro_server, unique("e2e-settings-user"))
     deadline = time.monotonic() + 5
-    while gateway_status(maestro_server, "x" * 2048) != 413:
+    while gateway_status(maestro_server, token, "x" * 2048) != 413:
         assert time.monotonic() < deadline, "the new body size limit is not applied"
         time.sleep(0.2)
-    assert gateway_status(maestro_server, "hi") != 413
+    assert gateway_status(maestro_server, token, "hi") != 413
     audits_before = len(settings_audits(maestro_server))
 
     # The health check cannot be turned off: refused, with the field's name and the reason.
