@@ -121,7 +121,6 @@ def test_filter_page_and_open_requests(
     expect(detail).to_contain_text(username)
     expect(detail).to_contain_text(node["name"])
     expect(detail).to_contain_text("400")
-    save_screenshot(page, "request-log-detail")
     page.locator("#close-detail").click()
     expect(detail).to_be_hidden()
 
@@ -131,8 +130,11 @@ def test_filter_page_and_open_requests(
     expect(page.locator("#log-total")).to_have_text(f"{activity(maestro_server)['total']} requests")
 
     # A link opens a filtered log and a request's detail.
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{maestro_server.base_url}/logs?user={username}&status=4xx&request={sent[0]}")
     expect(page.locator("#log-detail")).to_contain_text(sent[0], timeout=LOAD_TIMEOUT_MS)
+    expect(by_id(page, f"log-{failed}")).to_be_visible()  # the one row, behind the dialog
+    save_screenshot(page, "request-log-detail")
     page.locator("#close-detail").click()
     expect(page.locator("#filter-user")).to_have_value(username)
     expect_rows(page, [failed])

@@ -208,7 +208,7 @@ def test_log_rows_and_detail_fields() -> None:
         "1,234",
         "1.53 s",
     )
-    assert (row.status, row.status_color, row.when) == (502, "tomato", "2026-03-04 05:06:07 UTC")
+    assert (row.status, row.status_color, row.when) == (502, "tomato", "2026-03-04 05:06:07")
     assert log_row(_item(real_model="chat")).real_model == ""
     fields = {f.label: f.value for f in detail_fields(_item())}
     assert fields["Tokens"].startswith("1,200 prompt + 34 completion = 1,234 (estimated")

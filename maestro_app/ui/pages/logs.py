@@ -122,7 +122,7 @@ def user_and_node_names(*, session: Session) -> tuple[list[str], list[str]]:
 def log_row(item: ActivityItem) -> LogRow:
     return LogRow(
         request_id=item.request_id,
-        when=fmt.when(item.created_at, seconds=True),
+        when=fmt.when(item.created_at, seconds=True).removesuffix(" UTC"),  # the column says UTC
         status=item.status_code,
         status_color=fmt.status_color(item.status_code),
         username=item.username or "admin token",

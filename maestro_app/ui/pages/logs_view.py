@@ -137,20 +137,21 @@ def log_row(row: rx.Var[LogRow]) -> rx.Component:
         rx.table.cell(rx.text(row.username, size="2", white_space="nowrap"), class_name="user"),
         rx.table.cell(model_cell(row)),
         rx.table.cell(rx.text(row.node, size="2", white_space="nowrap"), class_name="node"),
-        rx.table.cell(rx.text(row.source, size="2", white_space="nowrap")),
         rx.table.cell(
-            rx.hstack(
-                rx.code(row.endpoint, size="1", variant="ghost", color_scheme="gray"),
-                rx.cond(row.stream, rx.badge("stream", variant="outline", color_scheme="gray", size="1")),
-                spacing="1",
-                align="center",
+            rx.vstack(
+                rx.code(row.endpoint, size="1", variant="ghost", color_scheme="gray", white_space="nowrap"),
+                rx.text(row.source, rx.cond(row.stream, " · stream", ""), **MUTED, white_space="nowrap"),
+                spacing="0",
             )
         ),
         rx.table.cell(
-            rx.text(row.tokens, rx.cond(row.estimated, " ~", ""), size="2", white_space="nowrap"),
-            text_align="right",
+            rx.vstack(
+                rx.text(row.tokens, rx.cond(row.estimated, " ~", ""), size="2", white_space="nowrap"),
+                rx.text(row.duration, **MUTED, white_space="nowrap"),
+                spacing="0",
+                align="end",
+            ),
         ),
-        rx.table.cell(rx.text(row.duration, size="2", white_space="nowrap"), text_align="right"),
         id="log-" + row.request_id,
         class_name="log-row",
         on_click=LogsState.open_detail(row.request_id),
@@ -161,7 +162,7 @@ def log_row(row: rx.Var[LogRow]) -> rx.Component:
 
 
 def logs_table() -> rx.Component:
-    headers = ("Time (UTC)", "Status", "User", "Model", "Node", "Source", "Endpoint", "Tokens", "Duration")
+    headers = ("Time (UTC)", "Status", "User", "Model", "Node", "Endpoint · source", "Tokens · time")
     table = rx.table.root(
         rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in headers))),
         rx.table.body(rx.foreach(LogsState.rows, log_row)),
