@@ -9,7 +9,7 @@ A page state mixes it in before `AuthState` and supplies two methods:
 `_show` sets `filters`, `offset`, `total` and the rows only once its query is accepted, so
 a filter the service refuses (`INPUT_ERRORS`) leaves the page as it was and the admin sees
 the reason in a toast. `form_key` remounts the filter form when the state sets the filters
-(load, clear), since its inputs are uncontrolled.
+(a load with other filters than the form shows, clear), since its inputs are uncontrolled.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ class FilteredList(rx.State, mixin=True):
     def _last_page_offset(total: int) -> int:
         """Where a page that came back empty (rows went away) goes instead."""
         return max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE)
+
+    def _remount_if_changed(self, shown: dict[str, str]) -> None:
+        """After a load: remount the form only when the filters differ from those it shows,
+        so what an admin typed while the page was still loading stays."""
+        if self.filters != shown:
+            self.form_key += 1
 
     @admin_event
     async def apply_filters(self, form: dict[str, Any]) -> EventSpec | None:

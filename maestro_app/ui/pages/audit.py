@@ -113,8 +113,9 @@ class AuditState(FilteredList, AuthState):
     async def load(self) -> None:
         self.detail_open = False
         await self._load_facets()
+        shown = dict(self.filters)
         await self._show(audit_filters(dict(self.router.url.query_parameters)), 0)
-        self.form_key += 1
+        self._remount_if_changed(shown)
 
     @admin_event
     async def refresh(self) -> None:

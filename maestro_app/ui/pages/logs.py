@@ -205,12 +205,13 @@ class LogsState(FilteredList, AuthState):
         params = dict(self.router.url.query_parameters)
         await self._load_suggestions()
         toasts: list[EventSpec] = []
+        shown = dict(self.filters)
         try:
             await self._show(filters_from(params), 0)
         except INPUT_ERRORS as exc:
             toasts.append(failure_toast(exc))
             await self._show(filters_from({}), 0)
-        self.form_key += 1
+        self._remount_if_changed(shown)
         request_id = str(params.get("request") or "").strip()[:64]
         if request_id:
             opened = await self._open(request_id)

@@ -121,9 +121,15 @@ def filter_form() -> rx.Component:
 
 
 def model_cell(row: rx.Var[LogRow]) -> rx.Component:
+    """The model asked for (and the one served, when a mapping renamed it), on which node."""
     return rx.vstack(
         rx.text(row.model, size="2", white_space="nowrap"),
-        rx.cond(row.real_model != "", rx.text("→ ", row.real_model, **MUTED, white_space="nowrap")),
+        rx.text(
+            rx.cond(row.real_model != "", "→ " + row.real_model + " ", ""),
+            rx.cond(row.node != "", "on " + row.node, ""),
+            **MUTED,
+            white_space="nowrap",
+        ),
         spacing="0",
     )
 
@@ -136,7 +142,6 @@ def log_row(row: rx.Var[LogRow]) -> rx.Component:
         ),
         rx.table.cell(rx.text(row.username, size="2", white_space="nowrap"), class_name="user"),
         rx.table.cell(model_cell(row)),
-        rx.table.cell(rx.text(row.node, size="2", white_space="nowrap"), class_name="node"),
         rx.table.cell(
             rx.vstack(
                 rx.code(row.endpoint, size="1", variant="ghost", color_scheme="gray", white_space="nowrap"),
@@ -162,7 +167,7 @@ def log_row(row: rx.Var[LogRow]) -> rx.Component:
 
 
 def logs_table() -> rx.Component:
-    headers = ("Time (UTC)", "Status", "User", "Model", "Node", "Endpoint · source", "Tokens · time")
+    headers = ("Time (UTC)", "Status", "User", "Model · node", "Endpoint · source", "Tokens · time")
     table = rx.table.root(
         rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h in headers))),
         rx.table.body(rx.foreach(LogsState.rows, log_row)),
