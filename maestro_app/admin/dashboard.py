@@ -35,9 +35,13 @@ def chart(
     chart: Annotated[str, Path(description=" | ".join(_CHARTS))],
     period: PeriodQuery = "7d",
     top: TopQuery = 5,
+    user: Annotated[
+        str | None, Query(max_length=128, description="one user's requests or tokens (total only)")
+    ] = None,
 ) -> Chart:
     """Zero-filled time series: `requests` (requests, errors), `tokens` (prompt, completion,
-    total) or `models` (requests of the `top` busiest display models, the rest as `other`)."""
+    total) or `models` (requests of the `top` busiest display models, the rest as `other`).
+    With `user`: that user's `requests` (requests, errors) or `tokens` (total)."""
     if chart not in _CHARTS:
         raise EntityNotFound(f"Unknown chart {chart!r}; charts are {', '.join(_CHARTS)}")
-    return dashboard.chart(session=session, kind=chart, period=period, top=top)  # type: ignore[arg-type]
+    return dashboard.chart(session=session, kind=chart, period=period, top=top, user=user)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from maestro_app.admin.deps import PagingDep, SessionDep
 from maestro_app.admin.routing import ProtectedRoute
@@ -42,6 +42,11 @@ def list_activity(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+@router.get("/activity/{request_id}")
+def get_activity(request_id: Annotated[str, Path(max_length=64)], session: SessionDep) -> ActivityItem:
+    return activity_query.get_activity(session=session, request_id=request_id)
 
 
 @router.get("/audit-logs")

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import ActivityRecord
 from maestro_app.services.activity_count import ActivityFilter, count_activity
 from maestro_app.services.common import Page
-from maestro_app.services.errors import InvalidInput
+from maestro_app.services.errors import EntityNotFound, InvalidInput
 from maestro_app.services.users import load_user
 
 _STATUS_RE = re.compile(r"^(?:(?P<code>[1-5]\d\d)|(?P<cls>[1-5])xx)$", re.IGNORECASE)
@@ -128,6 +128,15 @@ def list_activity(
     items = [ActivityItem.from_record(r) for r in session.exec(statement).all()]
     total = count_activity(session, filters)
     return Page[ActivityItem](items=items, total=total, limit=limit, offset=offset)
+
+
+def get_activity(*, session: Session, request_id: str) -> ActivityItem:
+    """One record by the request id the gateway returned in `X-Request-ID` (the log's
+    detail view, and what a user quoting a failed request gives the admin)."""
+    record = session.exec(select(ActivityRecord).where(ActivityRecord.request_id == request_id)).first()
+    if record is None:
+        raise EntityNotFound(f"No request {request_id!r} in the activity log")
+    return ActivityItem.from_record(record)
 
 
 def user_usage(

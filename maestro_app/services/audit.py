@@ -101,6 +101,29 @@ def list_audit(
     )
 
 
+class AuditFacets(BaseModel):
+    """The values the audit filters can take (the dashboard's choices)."""
+
+    actions: list[str]
+    entity_types: list[str]
+    actors: list[str]
+
+
+def audit_facets(*, session: Session, limit: int = 200) -> AuditFacets:
+    """Distinct actions, entity types and actors of the trail, sorted. Admin mutations are
+    few, so each is a small DISTINCT; `limit` bounds what a list can offer."""
+
+    def distinct(column: Any) -> list[str]:
+        statement = select(column).distinct().order_by(column).limit(limit)
+        return [str(value) for value in session.exec(statement).all()]
+
+    return AuditFacets(
+        actions=distinct(col(AuditRecord.action)),
+        entity_types=distinct(col(AuditRecord.entity_type)),
+        actors=distinct(col(AuditRecord.actor)),
+    )
+
+
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`{field: {"old": ..., "new": ...}}` for the fields whose value differs."""
     return {

@@ -23,7 +23,17 @@ from sqlmodel import Session, col, select
 
 from maestro_app.db.models import ActivityHourly, ActivityHourlyUser, ActivityRecord, Node
 from maestro_app.services.activity_query import ActivityItem
-from maestro_app.services.time_buckets import Period, Unit, as_bucket, bucket_start, today, window
+from maestro_app.services.errors import InvalidInput
+from maestro_app.services.time_buckets import (
+    Period,
+    Unit,
+    Window,
+    as_bucket,
+    bucket_start,
+    today,
+    window,
+)
+from maestro_app.services.users import load_user
 
 ChartKind = Literal["requests", "tokens", "models"]
 RECENT_ERRORS = 10
@@ -238,41 +248,20 @@ def chart(
     kind: ChartKind,
     period: Period = "7d",
     top: int = 5,
+    user: str | None = None,
     now: datetime | None = None,
 ) -> Chart:
     """Requests and errors, prompt/completion/total tokens, or requests per display model (the
-    `top` busiest, the rest summed as one `other` series) per hour (24h) or UTC day (7d, 30d)."""
+    `top` busiest, the rest summed as one `other` series) per hour (24h) or UTC day (7d, 30d).
+
+    With `user`, the requests and tokens of that one user, from the per-user rollup; it keeps
+    no prompt/completion split, so a user's tokens chart has `total_tokens` only."""
     span = window(period, now=_now(now))
-    table = ActivityHourly
-    bucket = bucket_start(col(ActivityHourly.bucket), unit=span.unit, dialect=_dialect(session)).label(
-        "bucket"
-    )
-    where = _hours(col(table.bucket), span.start, span.end)
-    if kind == "requests":
-        rows = session.execute(
-            sa_select(bucket, func.sum(col(table.requests)), func.sum(col(table.errors)))
-            .where(*where)
-            .group_by(bucket)
-        ).all()
-        names: tuple[str, ...] = ("requests", "errors")
-    elif kind == "tokens":
-        rows = session.execute(
-            sa_select(
-                bucket,
-                func.sum(col(table.prompt_tokens)),
-                func.sum(col(table.completion_tokens)),
-                func.sum(col(table.total_tokens)),
-            )
-            .where(*where)
-            .group_by(bucket)
-        ).all()
-        names = ("prompt_tokens", "completion_tokens", "total_tokens")
-    else:
-        model = col(table.model)
-        rows = session.execute(
-            sa_select(bucket, model, func.sum(col(table.requests))).where(*where).group_by(bucket, model)
-        ).all()
-        names = ()
+    if user is not None:
+        if kind == "models":
+            raise InvalidInput("the models chart covers every user; ask for requests or tokens")
+        load_user(session, user)  # EntityNotFound for a name no user has
+    rows, names = _chart_rows(session, kind, span, user)
     series = (
         [
             _series(name, {as_bucket(r[0]): r[i] for r in rows}, span.buckets)
@@ -290,6 +279,38 @@ def chart(
         buckets=list(span.buckets),
         series=series,
     )
+
+
+def _chart_rows(
+    session: Session, kind: ChartKind, span: Window, user: str | None
+) -> tuple[Sequence[Any], tuple[str, ...]]:
+    """`(bucket, value per series...)` rows and the series names; for `models`, `(bucket,
+    model, requests)` rows and no names."""
+    table: type[ActivityHourly] | type[ActivityHourlyUser] = (
+        ActivityHourly if user is None else ActivityHourlyUser
+    )
+    bucket = bucket_start(col(table.bucket), unit=span.unit, dialect=_dialect(session)).label("bucket")
+    where = list(_hours(col(table.bucket), span.start, span.end))
+    if user is not None:
+        where.append(col(ActivityHourlyUser.username) == user)
+    if kind == "requests":
+        names: tuple[str, ...] = ("requests", "errors")
+        columns = [col(table.requests), col(table.errors)]
+    elif kind == "tokens" and user is not None:
+        names, columns = ("total_tokens",), [col(ActivityHourlyUser.total_tokens)]
+    elif kind == "tokens":
+        names = ("prompt_tokens", "completion_tokens", "total_tokens")
+        columns = [
+            col(ActivityHourly.prompt_tokens),
+            col(ActivityHourly.completion_tokens),
+            col(ActivityHourly.total_tokens),
+        ]
+    else:
+        model = col(ActivityHourly.model)
+        per_model = sa_select(bucket, model, func.sum(col(ActivityHourly.requests)))
+        return session.execute(per_model.where(*where).group_by(bucket, model)).all(), ()
+    sums = sa_select(bucket, *(func.sum(c) for c in columns)).where(*where).group_by(bucket)
+    return session.execute(sums).all(), names
 
 
 def _model_series(rows: Sequence[Any], buckets: Sequence[datetime], top: int) -> list[ChartSeries]:

@@ -26,8 +26,9 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if not isinstance(part, int) or len(loc) == 1)
 
 
-def error_message(exc: Exception) -> str:
-    """`ServiceError` → its message; pydantic → `field: reason` for each error."""
+def error_message(exc: Exception, *, labels: dict[str, str] | None = None) -> str:
+    """`ServiceError` → its message; pydantic → `field: reason` for each error, the field
+    named by `labels` when it has a label there."""
     if isinstance(exc, ServiceError):
         return exc.message
     if isinstance(exc, ValidationError):
@@ -35,13 +36,14 @@ def error_message(exc: Exception) -> str:
         for error in exc.errors(include_url=False):
             message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
             where = _field(tuple(error.get("loc", ())))
+            where = (labels or {}).get(where, where)
             parts.append(f"{where}: {message}" if where else message)
         return "; ".join(parts) or "invalid input"
     return str(exc) or type(exc).__name__
 
 
-def failure_toast(exc: Exception) -> EventSpec:
-    return rx.toast.error(error_message(exc), duration=8000)
+def failure_toast(exc: Exception, *, labels: dict[str, str] | None = None) -> EventSpec:
+    return rx.toast.error(error_message(exc, labels=labels), duration=8000)
 
 
 def optional_int(text: Any, *, label: str, minimum: int = 0) -> int | None:

@@ -44,3 +44,42 @@ def byte_size(size: int | None) -> str:
 def count(value: int | None, *, none: str = "unlimited") -> str:
     """A daily limit: 10000 → "10,000"; None → "unlimited"."""
     return none if value is None else f"{value:,}"
+
+
+def compact(value: int | float | None) -> str:
+    """1234 → "1.2K", 5_600_000 → "5.6M", 999 → "999" (chart cards and rankings)."""
+    if value is None:
+        return "–"
+    number = float(value)
+    for limit, letter in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(number) >= limit:
+            scaled = number / limit
+            text = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
+            return text.removesuffix(".0") + letter
+    return f"{number:.0f}"
+
+
+def percent(rate: float | None) -> str:
+    """0.0253 → "2.5%"; 0 → "0%"; a rate under 0.1 % but above 0 → "<0.1%"."""
+    if not rate:
+        return "0%"
+    if rate < 0.001:
+        return "<0.1%"
+    return f"{rate * 100:.1f}".removesuffix(".0") + "%"
+
+
+def duration(ms: float | None) -> str:
+    """120.4 → "120 ms"; 1530 → "1.53 s"; None → "–"."""
+    if ms is None:
+        return "–"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.2f} s"
+
+
+# HTTP status class → Radix colour of its badge.
+STATUS_COLORS: dict[int, str] = {2: "grass", 3: "blue", 4: "amber", 5: "tomato"}
+
+
+def status_color(code: int) -> str:
+    return STATUS_COLORS.get(code // 100, "gray")

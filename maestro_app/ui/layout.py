@@ -1,7 +1,7 @@
 """The dashboard frame: sidebar, navbar, and the `template` decorator that makes pages.
 
-    @template(route=routes.STATUS, title="Status", on_load=StatusState.load)
-    def status_page() -> rx.Component: ...
+    @template(route=routes.DASHBOARD, title="Dashboard", on_load=DashboardState.load)
+    def dashboard_page() -> rx.Component: ...
 
 `template` returns a `Page`; the composition root adds every page to the app. Each
 dashboard page loads with `AuthState.require_session` first, so it never renders data
@@ -32,6 +32,7 @@ class NavItem:
 
 # Only pages that exist: each later page adds itself here.
 NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", routes.DASHBOARD, "layout-dashboard"),
     NavItem("Status", routes.STATUS, "activity"),
     NavItem("Nodes", routes.NODES, "server"),
     NavItem("Models", routes.MODELS, "boxes"),
@@ -41,6 +42,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Tool sets", routes.TOOL_SETS, "wrench"),
     NavItem("System prompts", routes.SYSTEM_PROMPTS, "message-square-text"),
     NavItem("Users", routes.USERS, "users"),
+    NavItem("Request logs", routes.LOGS, "scroll-text"),
+    NavItem("Audit log", routes.AUDIT, "history"),
+    NavItem("Settings", routes.SETTINGS, "settings"),
 )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 LOGIN = "/login"
-STATUS = "/"
+DASHBOARD = "/"
+STATUS = "/status"
 USERS = "/users"
 NODES = "/nodes"
 MODELS = "/models"
@@ -12,15 +13,18 @@ GROUPS = "/groups"
 MODEL_CONFIG = "/model-config"
 TOOL_SETS = "/tool-sets"
 SYSTEM_PROMPTS = "/system-prompts"
+LOGS = "/logs"
+AUDIT = "/audit"
+SETTINGS = "/settings"
 
 
 def safe_next_page(target: str | None) -> str:
     """`target` if it is a page path of this site (never another origin, never the login
-    page itself), else the status page."""
+    page itself), else the dashboard."""
     if not target or not target.startswith("/") or target.startswith("//"):
-        return STATUS
+        return DASHBOARD
     if "\\" in target or any(ord(ch) < 32 for ch in target):
-        return STATUS
+        return DASHBOARD
     if target.split("?", 1)[0].rstrip("/") == LOGIN:
-        return STATUS
+        return DASHBOARD
     return target

@@ -63,8 +63,8 @@ class AuthState(rx.State):
 
     def _login_redirect(self) -> EventSpec:
         self._end_session()
-        path = self.router.url.path or routes.STATUS
-        if path in (routes.STATUS, routes.LOGIN):
+        path = self.router.url.path or routes.DASHBOARD
+        if path in (routes.DASHBOARD, routes.LOGIN):
             return rx.redirect(routes.LOGIN)
         return rx.redirect(f"{routes.LOGIN}?next={quote(path)}")
 

@@ -10,6 +10,7 @@ import pytest
 
 from maestro_app.db.models import ActivityRecord
 from maestro_app.domain.snapshot import DEFAULT_SETTINGS
+from maestro_app.services import audit
 from tests.admin.conftest import audit_actions, create_user
 from tests.conftest import LiveGateway
 
@@ -148,6 +149,23 @@ def test_activity_filters(live: LiveGateway, admin: httpx.Client) -> None:
         assert admin.get("/admin/activity", params=bad).status_code == 422, bad
 
 
+def test_one_activity_record_by_request_id(live: LiveGateway, admin: httpx.Client) -> None:
+    _record(live, 1, status_code=502, error="upstream down", stream=True, estimated=True)
+    resp = admin.get("/admin/activity/req-1")
+    assert resp.status_code == 200, resp.text
+    item = resp.json()
+    assert item == admin.get("/admin/activity").json()["items"][0]
+    assert (item["status_code"], item["error"], item["stream"], item["estimated"]) == (
+        502,
+        "upstream down",
+        True,
+        True,
+    )
+    missing = admin.get("/admin/activity/req-404")
+    assert missing.status_code == 404 and "req-404" in missing.json()["detail"]
+    assert admin.get("/admin/activity/" + "x" * 65).status_code == 422
+
+
 def test_audit_log_filters(admin: httpx.Client) -> None:
     create_user(admin, "alice")
     create_user(admin, "bob")
@@ -160,3 +178,13 @@ def test_audit_log_filters(admin: httpx.Client) -> None:
     page = admin.get("/admin/audit-logs", params={"limit": 1, "offset": 1}).json()
     assert page["total"] == 4 and page["items"][0]["action"] == "user.update"
     assert page["items"][0]["entity_id"] == "bob"
+
+
+def test_audit_facets_list_the_values_the_filters_take(live: LiveGateway, admin: httpx.Client) -> None:
+    create_user(admin, "alice")
+    admin.put("/admin/settings", json={"log_retention_days": 7})
+    with live.runtime.session() as session:
+        facets = audit.audit_facets(session=session)
+    assert facets.actions == ["settings.update", "user.create"]
+    assert facets.entity_types == ["settings", "user"]
+    assert len(facets.actors) == 1 and facets.actors[0]

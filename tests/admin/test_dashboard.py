@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from maestro_app.db.models import ActivityRecord, Node
 from maestro_app.gateway.app import create_gateway_app
 from maestro_app.services.time_buckets import floor_to
-from tests.admin.conftest import create_node
+from tests.admin.conftest import create_node, create_user
 from tests.conftest import LiveGateway
 
 
@@ -232,6 +232,34 @@ def test_charts_are_zero_filled_buckets(
                 )
             else:
                 assert others == []
+
+
+@pytest.mark.parametrize("period", ["24h", "30d"])
+def test_user_charts_count_that_user_only(live: LiveGateway, admin: httpx.Client, period: str) -> None:
+    create_user(admin, "bob")
+    records = [r for r in _seed(live, _traffic(datetime.now(UTC))) if r.username == "bob"]
+    params = {"period": period, "user": "bob"}
+    requests = admin.get("/admin/dashboard/charts/requests", params=params)
+    assert requests.status_code == 200, requests.text
+    chart = requests.json()
+    assert {s["name"]: s["values"] for s in chart["series"]} == {
+        "requests": _expected_series(records, chart, lambda r: 1),
+        "errors": _expected_series(records, chart, lambda r: int(r.status_code >= 400)),
+    }
+    tokens = admin.get("/admin/dashboard/charts/tokens", params=params).json()
+    assert {s["name"]: s["values"] for s in tokens["series"]} == {
+        "total_tokens": _expected_series(records, tokens, lambda r: r.total_tokens)
+    }
+    assert sum(chart["series"][0]["values"]) > 0
+
+
+def test_user_charts_refuse_unknown_users_and_the_models_chart(admin: httpx.Client) -> None:
+    create_user(admin, "bob")
+    unknown = admin.get("/admin/dashboard/charts/requests", params={"user": "nobody"})
+    assert unknown.status_code == 404 and "nobody" in unknown.json()["detail"]
+    models = admin.get("/admin/dashboard/charts/models", params={"user": "bob"})
+    assert models.status_code == 422 and "requests or tokens" in models.json()["detail"]
+    assert admin.get("/admin/dashboard/charts/tokens", params={"user": "b" * 129}).status_code == 422
 
 
 def test_charts_follow_deleted_activity(live: LiveGateway, admin: httpx.Client) -> None:

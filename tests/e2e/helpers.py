@@ -47,14 +47,15 @@ NARROW = {"width": 390, "height": 844}
 
 
 def save_screenshot(page: Page, name: str) -> Path:
-    """docs/screenshots/<name>.png of the page as it is, at 1280×800 (the README shows them),
-    once the toasts have gone."""
+    """docs/screenshots/<name>.png: the whole page as the test left it, 1280 wide (the README
+    shows them), once the toasts have gone."""
     page.set_viewport_size({"width": 1280, "height": 800})
     page.mouse.move(0, 0)  # a toast under the pointer stays until the pointer leaves
     expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky sidebar is drawn where the page is scrolled
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MaestroServer
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, MaestroServer
 from tests.e2e.helpers import LOGIN_URL
 
 pytestmark = pytest.mark.e2e
@@ -22,6 +22,10 @@ PAGES = {
     "/model-config": "Model config",
     "/tool-sets": "Tool sets",
     "/system-prompts": "System prompts",
+    "/status": "Status",
+    "/logs": "Request logs",
+    "/audit": "Audit log",
+    "/settings": "Settings",
 }
 
 
@@ -31,7 +35,9 @@ def test_page_without_a_session_goes_to_login_and_back(
 ) -> None:
     page = browser_page
     page.goto(maestro_server.base_url + path)
-    expect(page).to_have_url(LOGIN_URL)
+    # The redirect comes from the server once the page's websocket is up: on a loaded
+    # machine that has taken more than expect()'s default 5 s.
+    expect(page).to_have_url(LOGIN_URL, timeout=PAGE_TIMEOUT_MS)
     # A direct GET of a page answers 307 to its path with a slash; both are the page.
     expect(page).to_have_url(re.compile(rf"/login\?next={path}/?$"))
     page.locator("#username").fill(maestro_server.admin_username)

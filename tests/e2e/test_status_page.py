@@ -1,4 +1,5 @@
-"""The dashboard in Chromium against `reflex run --env prod`: login, status page, logout."""
+"""The dashboard in Chromium against `reflex run --env prod`: login (to the Dashboard), the
+status page, logout."""
 
 from __future__ import annotations
 
@@ -86,6 +87,8 @@ def test_status_page_lists_nodes_with_health_and_models_then_logout(
 
     login(browser_page, maestro_server)
     expect(browser_page).to_have_url(maestro_server.base_url + "/")
+    expect(browser_page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    browser_page.goto(maestro_server.base_url + "/status")
     expect(browser_page.get_by_role("heading", name="Status")).to_be_visible()
 
     for node in (healthy, down):
@@ -109,7 +112,7 @@ def test_status_page_lists_nodes_with_health_and_models_then_logout(
 
     browser_page.reload()  # the session is kept on the server for this tab
     expect(browser_page.get_by_role("heading", name="Status")).to_be_visible()
-    expect(browser_page).to_have_url(maestro_server.base_url + "/")
+    expect(browser_page).to_have_url(re.compile(re.escape(maestro_server.base_url) + r"/status/?$"))
 
     browser_page.locator("#account-menu").click()
     browser_page.locator("#sign-out").click()

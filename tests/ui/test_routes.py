@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from maestro_app.ui.routes import LOGIN, STATUS, safe_next_page
+from maestro_app.ui.routes import DASHBOARD, LOGIN, safe_next_page
 
 
 @pytest.mark.parametrize(
@@ -12,15 +12,15 @@ from maestro_app.ui.routes import LOGIN, STATUS, safe_next_page
     [
         ("/nodes", "/nodes"),
         ("/logs?user=alice", "/logs?user=alice"),
-        (None, STATUS),
-        ("", STATUS),
-        ("https://evil.example/", STATUS),
-        ("//evil.example/", STATUS),
-        ("/\\evil.example", STATUS),
-        ("/x\r\nSet-Cookie: a=b", STATUS),
-        (LOGIN, STATUS),
-        (LOGIN + "/", STATUS),
-        (LOGIN + "?next=/nodes", STATUS),
+        (None, DASHBOARD),
+        ("", DASHBOARD),
+        ("https://evil.example/", DASHBOARD),
+        ("//evil.example/", DASHBOARD),
+        ("/\\evil.example", DASHBOARD),
+        ("/x\r\nSet-Cookie: a=b", DASHBOARD),
+        (LOGIN, DASHBOARD),
+        (LOGIN + "/", DASHBOARD),
+        (LOGIN + "?next=/nodes", DASHBOARD),
     ],
 )
 def test_safe_next_page(target: str | None, expected: str) -> None:

@@ -37,9 +37,7 @@ def empty_state(icon: str, title: str, hint: str | rx.Component, **props: Any) -
             spacing="2",
             text_align="center",
         ),
-        padding_y="2.5rem",
-        width="100%",
-        **props,
+        **{"padding_y": "2.5rem", "width": "100%", **props},
     )
 
 
@@ -151,4 +149,71 @@ def pager(
             spacing="2",
             width="100%",
         ),
+    )
+
+
+def stat_card(
+    label: str, value: rx.Var | str, icon: str, color: str, *, hint: rx.Component | None = None, **props: Any
+) -> rx.Component:
+    """A number with its label and icon; `hint` is a line under it."""
+    return rx.card(
+        rx.hstack(
+            rx.center(
+                rx.icon(icon, size=20),
+                width="2.5rem",
+                height="2.5rem",
+                min_width="2.5rem",
+                border_radius=styles.border_radius,
+                background_color=rx.color(color, 3),
+                color=rx.color(color, 11),
+            ),
+            rx.vstack(
+                rx.text(label, size="2", color=styles.muted_text_color),
+                rx.heading(value, size="6"),
+                hint if hint is not None else rx.fragment(),
+                spacing="0",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        width="100%",
+        **props,
+    )
+
+
+def health_badge(node: rx.Var[Any], *, size: str = "2") -> rx.Component:
+    """A node's health as a coloured badge; its last error, if any, as the tooltip. `node` is
+    any row with `health`, `health_color` and `last_error`."""
+    badge = rx.badge(
+        rx.icon("circle", size=8, fill="currentColor"),
+        node.health,
+        color_scheme=node.health_color,
+        variant="soft",
+        radius="full",
+        size=size,
+        class_name="health-badge",
+    )
+    return rx.cond(node.last_error != "", rx.tooltip(badge, content=node.last_error), badge)
+
+
+def refresh_button(on_click: Any, *, label: str = "Refresh") -> rx.Component:
+    return rx.button(rx.icon("refresh-cw", size=16), label, variant="soft", on_click=on_click, id="refresh")
+
+
+def titled_card(
+    title: str, subtitle: rx.Var[str] | str, *children: rx.Component, **props: Any
+) -> rx.Component:
+    """A card with a heading, a muted line under it, then its content."""
+    return rx.card(
+        rx.vstack(
+            rx.vstack(
+                rx.heading(title, size="4"),
+                rx.text(subtitle, size="2", color=styles.muted_text_color),
+                spacing="1",
+            ),
+            *children,
+            spacing="3",
+            width="100%",
+        ),
+        **{**styles.card_style, **props},
     )

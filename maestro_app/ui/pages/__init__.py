@@ -2,12 +2,16 @@
 
 from maestro_app.ui.layout import Page
 from maestro_app.ui.pages import (
+    audit,
+    dashboard_view,
     groups_view,
     login,
+    logs_view,
     mappings_view,
     model_configs_view,
     models,
     nodes_view,
+    settings,
     status,
     system_prompts_view,
     tool_sets_view,
@@ -16,6 +20,7 @@ from maestro_app.ui.pages import (
 
 PAGES: tuple[Page, ...] = (
     login.page,
+    dashboard_view.page,
     status.page,
     nodes_view.page,
     models.page,
@@ -25,4 +30,7 @@ PAGES: tuple[Page, ...] = (
     tool_sets_view.page,
     system_prompts_view.page,
     users_view.page,
+    logs_view.page,
+    audit.page,
+    settings.page,
 )

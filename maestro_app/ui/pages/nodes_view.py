@@ -13,6 +13,7 @@ from maestro_app.ui.components.widgets import (
     confirm_dialog,
     empty_state,
     field,
+    health_badge,
     loading_rows,
     page_header,
     switch_field,
@@ -21,19 +22,6 @@ from maestro_app.ui.layout import Page, template
 from maestro_app.ui.pages.nodes import LIVE_REFRESH_MS, HealthEventRow, NodeCard, NodesState
 
 # -- cards ------------------------------------------------------------------------------
-
-
-def health_badge(node: rx.Var[NodeCard]) -> rx.Component:
-    badge = rx.badge(
-        rx.icon("circle", size=8, fill="currentColor"),
-        node.health,
-        color_scheme=node.health_color,
-        variant="soft",
-        radius="full",
-        size="2",
-        class_name="health-badge",
-    )
-    return rx.cond(node.last_error != "", rx.tooltip(badge, content=node.last_error), badge)
 
 
 def busy(action: str, node: rx.Var[NodeCard]) -> rx.Var[bool]:

@@ -9,6 +9,7 @@ import reflex as rx
 
 from maestro_app.services.node_status import NodeStatus, list_node_status
 from maestro_app.ui import routes, styles
+from maestro_app.ui.components.widgets import health_badge, refresh_button, stat_card
 from maestro_app.ui.data import call_service, configured_public_url
 from maestro_app.ui.format import context_label as _context_label
 from maestro_app.ui.format import when as _when
@@ -107,42 +108,6 @@ class StatusState(AuthState):
 
 
 # -- components --------------------------------------------------------------------
-
-
-def stat_card(label: str, value: rx.Var, icon: str, color: str) -> rx.Component:
-    return rx.card(
-        rx.hstack(
-            rx.center(
-                rx.icon(icon, size=20),
-                width="2.5rem",
-                height="2.5rem",
-                border_radius=styles.border_radius,
-                background_color=rx.color(color, 3),
-                color=rx.color(color, 11),
-            ),
-            rx.vstack(
-                rx.text(label, size="2", color=styles.muted_text_color),
-                rx.heading(value, size="6"),
-                spacing="0",
-            ),
-            align="center",
-            spacing="3",
-        ),
-        width="100%",
-    )
-
-
-def health_badge(node: rx.Var[NodeRow]) -> rx.Component:
-    badge = rx.badge(
-        rx.icon("circle", size=8, fill="currentColor"),
-        node.health,
-        color_scheme=node.health_color,
-        variant="soft",
-        radius="full",
-        size="2",
-        class_name="health-badge",
-    )
-    return rx.cond(node.last_error != "", rx.tooltip(badge, content=node.last_error), badge)
 
 
 def model_chip(model: rx.Var[ModelRow]) -> rx.Component:
@@ -336,13 +301,7 @@ def status_page() -> rx.Component:
                 StatusState.refreshed_at != "",
                 rx.text("Updated ", StatusState.refreshed_at, size="1", color=styles.muted_text_color),
             ),
-            rx.button(
-                rx.icon("refresh-cw", size=16),
-                "Refresh",
-                variant="soft",
-                on_click=StatusState.refresh,
-                id="refresh",
-            ),
+            refresh_button(StatusState.refresh),
             align="center",
             width="100%",
             wrap="wrap",

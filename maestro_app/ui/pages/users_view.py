@@ -17,6 +17,7 @@ from maestro_app.ui.components.widgets import (
 from maestro_app.ui.layout import Page, template
 from maestro_app.ui.pages.users import PAGE_SIZE, UserRow, UsersState
 from maestro_app.ui.pages.users_editor import user_editor
+from maestro_app.ui.pages.users_usage import UsageState, usage_tab
 
 # -- table ----------------------------------------------------------------------------
 
@@ -57,6 +58,11 @@ def row_actions(user: rx.Var[UserRow]) -> rx.Component:
                 ),
             ),
             rx.menu.content(
+                rx.menu.item(
+                    rx.icon("chart-line", size=16),
+                    "Usage",
+                    on_click=UsageState.show_user(user.username),
+                ),
                 rx.menu.item(
                     rx.icon("key-round", size=16),
                     "Rotate token",
@@ -281,7 +287,7 @@ def confirmations() -> rx.Component:
     )
 
 
-@template(route=routes.USERS, title="Users", on_load=UsersState.load)
+@template(route=routes.USERS, title="Users", on_load=[UsersState.load, UsageState.load])
 def users_page() -> rx.Component:
     return rx.fragment(
         page_header(
@@ -291,7 +297,17 @@ def users_page() -> rx.Component:
                 rx.icon("user-plus", size=16), "New user", on_click=UsersState.open_create, id="new-user"
             ),
         ),
-        users_table(),
+        rx.tabs.root(
+            rx.tabs.list(
+                rx.tabs.trigger("Users", value="users", id="users-tab"),
+                rx.tabs.trigger("Usage", value="usage", id="usage-tab"),
+            ),
+            rx.tabs.content(users_table(), value="users", padding_top="1rem"),
+            rx.tabs.content(usage_tab(), value="usage", padding_top="1rem"),
+            value=UsageState.tab,
+            on_change=UsageState.set_tab,
+            width="100%",
+        ),
         user_editor(),
         token_dialog(),
         confirmations(),
