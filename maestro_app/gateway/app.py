@@ -18,7 +18,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy import text
 
 from maestro_app.admin.router import build_admin_router
-from maestro_app.gateway import ollama_endpoints, openai_endpoints
+from maestro_app.gateway import anthropic_endpoints, ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import install_error_handlers
 from maestro_app.gateway.path_token import PathTokenMiddleware
 from maestro_app.gateway.pipeline import Gateway
@@ -42,6 +42,7 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)
+    app.include_router(anthropic_endpoints.router)
     app.include_router(build_admin_router())
     _add_operations(app, runtime)
     _add_docs(app, runtime)

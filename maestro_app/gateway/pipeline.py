@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from maestro_app.db.models import utcnow
 from maestro_app.domain.errors import (
     BadRequest,
     GatewayError,
+    NotFound,
     UpstreamFailed,
     UpstreamTimeout,
 )
@@ -35,6 +36,7 @@ from maestro_app.domain.source import detect_source
 from maestro_app.gateway.attempt_plan import AttemptPlan
 from maestro_app.gateway.auth import Authenticator
 from maestro_app.gateway.body import REQUIRED, check_fields, parse_object, read_limited
+from maestro_app.gateway.errors import error_body
 from maestro_app.gateway.legs import Leg, leg_for
 from maestro_app.gateway.relay import CLIENT_CLOSED, Exchange, RelayResponse, content_chars, relay_stream
 from maestro_app.gateway.shaping import shape_request
@@ -45,6 +47,7 @@ from maestro_app.gateway.upstream import (
 )
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
+from maestro_app.providers.tokens import estimate_tokens, prompt_chars
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
 from maestro_app.stores.limits import Reservation
@@ -52,16 +55,23 @@ from maestro_app.stores.limits import Reservation
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-MEDIA_TYPES = {"openai": "text/event-stream", "ollama": "application/x-ndjson"}
+MEDIA_TYPES = {
+    "openai": "text/event-stream",
+    "ollama": "application/x-ndjson",
+    "anthropic": "text/event-stream",
+}
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     path: str
-    dialect: str  # "openai" | "ollama"
+    dialect: str  # "openai" | "ollama" | "anthropic"
     kind: str  # chat | completion | generate | embed | embed_legacy
     stream_default: bool
+    # For a dialect routed as another (Anthropic Messages as OpenAI chat): checks the
+    # client's body (BadRequest) and returns the body that is routed. None: `check_fields`.
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def streams(self) -> bool:
@@ -102,10 +112,13 @@ class Gateway:
     async def handle(self, request: Request, ep: Endpoint) -> Response:
         started = time.perf_counter()
         snapshot = self.rt.snapshot
-        user = self.auth.user(request.headers.get("authorization"), snapshot)
+        user = self.auth.request_user(request.headers, snapshot, api_key=ep.dialect == "anthropic")
         raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
         body = parse_object(raw)
-        check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
+        if ep.prepare is not None:
+            body = ep.prepare(body)
+        else:
+            check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
         stream = ep.streams and bool(body.get("stream", ep.stream_default))
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
@@ -307,12 +320,10 @@ class Gateway:
             # The node refused the gateway's own credentials: a gateway problem, not the client's.
             status, detail = 502, f"Node '{attempt.node.name}' refused the gateway's credentials"
         await self.record(call, status=status, error=detail)
-        if ep.dialect == "ollama":
-            content: dict[str, Any] = {"error": detail}
-        else:
-            code = "model_not_found" if status == 404 else "upstream_error"
-            kind = "not_found_error" if status == 404 else "invalid_request_error"
-            content = {"error": {"message": detail, "type": kind, "code": code}}
+        error = NotFound(detail) if status == 404 else GatewayError(detail, code="upstream_error")
+        if status != 404:
+            error.status, error.type = status, "invalid_request_error"
+        content = error_body(error, dialect=ep.dialect)
         return Response(
             orjson.dumps(content),
             status_code=status,
@@ -390,30 +401,6 @@ class Gateway:
             # The gateway could not answer: the request does not count against the quota.
             refund = status >= 500 and usage is None and not output_chars
             await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
-
-
-def prompt_chars(body: dict[str, Any]) -> int:
-    """Characters of prompt text in a request body (messages, prompt, input, system)."""
-    total = 0
-    for key in ("prompt", "input", "system", "suffix"):
-        value = body.get(key)
-        if isinstance(value, str):
-            total += len(value)
-        elif isinstance(value, list):
-            total += sum(len(v) for v in value if isinstance(v, str))
-    for message in body.get("messages") or ():
-        if isinstance(message, dict):
-            content = message.get("content")
-            if isinstance(content, str):
-                total += len(content)
-            elif isinstance(content, list):
-                total += sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
-    return total
-
-
-def estimate_tokens(chars: int) -> int:
-    """Rough token count for text of `chars` characters when the upstream gave none."""
-    return (chars + 3) // 4 if chars > 0 else 0
 
 
 def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:

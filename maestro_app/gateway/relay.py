@@ -23,14 +23,21 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from maestro_app.gateway.errors import anthropic_error_body
 from maestro_app.gateway.legs import StreamTransform
 from maestro_app.gateway.upstream import UpstreamError, UpstreamResponse
-from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data
+from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data, sse_event
 from maestro_app.providers.types import Usage
 
 logger = logging.getLogger(__name__)
 
 CLIENT_CLOSED = 499
+# The client's stream framing, by dialect.
+ENCODERS: dict[str, Callable[[Any], bytes]] = {
+    "openai": sse_data,
+    "ollama": ndjson_line,
+    "anthropic": sse_event,
+}
 
 
 class Exchange:
@@ -82,12 +89,28 @@ def content_chars(obj: dict[str, Any]) -> int:
     if isinstance(message, dict) and isinstance(message.get("content"), str):
         return len(message["content"])
     response = obj.get("response")
-    return len(response) if isinstance(response, str) else 0
+    if isinstance(response, str):
+        return len(response)
+    return _anthropic_chars(obj)
+
+
+def _anthropic_chars(obj: dict[str, Any]) -> int:
+    """Answer text in an Anthropic stream event (`content_block_delta`) or Message."""
+    delta = obj.get("delta")
+    if isinstance(delta, dict):
+        piece = delta.get("text") or delta.get("thinking") or delta.get("partial_json")
+        return len(piece) if isinstance(piece, str) else 0
+    content = obj.get("content") if obj.get("type") == "message" else None
+    if not isinstance(content, list):
+        return 0
+    return sum(len(b.get("text") or b.get("thinking") or "") for b in content if isinstance(b, dict))
 
 
 def error_event(dialect: str, message: str, *, code: str = "upstream_error") -> bytes:
     if dialect == "ollama":
         return ndjson_line({"error": message})
+    if dialect == "anthropic":
+        return sse_event(anthropic_error_body(502, message))
     return sse_data({"error": {"message": message, "type": "api_error", "code": code}}) + SSE_DONE
 
 
@@ -111,7 +134,7 @@ async def relay_stream(
     transform: StreamTransform,
 ) -> AsyncIterator[bytes]:
     decoder: SSEDecoder | NDJSONDecoder = SSEDecoder() if framing == "sse" else NDJSONDecoder()
-    encode = sse_data if dialect == "openai" else ndjson_line
+    encode = ENCODERS[dialect]
     try:
         chunk: bytes | None = first
         while chunk is not None:

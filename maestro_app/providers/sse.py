@@ -1,4 +1,5 @@
-"""Stream framing: Server-Sent Events (OpenAI dialect) and NDJSON (Ollama dialect).
+"""Stream framing: Server-Sent Events (OpenAI dialect; named events for Anthropic) and
+NDJSON (Ollama dialect).
 
 Decoders take bytes exactly as they come off the socket — an event or a line may be split
 at any byte — and hand back complete payloads only.
@@ -15,6 +16,11 @@ _LF = 0x0A
 def sse_data(obj: object) -> bytes:
     """One SSE event carrying `obj` as JSON."""
     return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+
+def sse_event(obj: dict[str, object]) -> bytes:
+    """One named SSE event carrying `obj`, named by its `type` (Anthropic's framing)."""
+    return b"event: " + str(obj.get("type", "message")).encode() + b"\ndata: " + orjson.dumps(obj) + b"\n\n"
 
 
 def ndjson_line(obj: object) -> bytes:

@@ -345,6 +345,12 @@ class FakeUpstream:
         # When set, chat and generate answers say exactly these pieces (one per chunk when
         # streamed) instead of "w0 w1 ...": for tests of what the gateway does to the text.
         self.script: list[str] | None = None
+        # When set, a chat request with tools calls these (name, arguments) instead of its
+        # first tool with {"query": <last user text>}, all in one answer.
+        self.tool_script: list[tuple[str, dict[str, Any]]] | None = None
+        # When true, a chat whose last message is a tool result answers with text, as a
+        # model does once it has what it asked for (default: it calls the tool again).
+        self.text_after_tool_result = False
         self.host = host
         self.port = port
         self.record = record
@@ -869,6 +875,20 @@ class FakeUpstream:
             reason = "length"
         return n, max(0.0, delay), reason
 
+    def _tool_calls_for(
+        self, body: dict[str, Any], messages: list[Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The (name, arguments) of the tool calls a chat answers with (none: text)."""
+        tool = _first_tool_name(body.get("tools"))
+        if tool is None:
+            return []
+        last = messages[-1] if messages else None
+        if self.text_after_tool_result and isinstance(last, dict) and last.get("role") == "tool":
+            return []
+        if self.tool_script:
+            return [(name, dict(arguments)) for name, arguments in self.tool_script]
+        return [(tool, {"query": _last_user_text(messages)})]
+
     def _stream_delay(self, request: web.BaseRequest, body: dict[str, Any]) -> float:
         return self._generation(request, body, None)[1]
 
@@ -990,17 +1010,10 @@ class FakeUpstream:
         images = _ollama_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         think = bool(body.get("think"))
-        tool = _first_tool_name(body.get("tools"))
-        tool_calls = None
-        if tool is not None:
-            tool_calls = [
-                {
-                    "function": {
-                        "name": tool,
-                        "arguments": {"query": _last_user_text(messages)},
-                    }
-                }
-            ]
+        tool_calls = [
+            {"function": {"name": tool, "arguments": arguments}}
+            for tool, arguments in self._tool_calls_for(body, messages)
+        ] or None
 
         if not stream:
             if delay > 0 and n:
@@ -1407,10 +1420,11 @@ class FakeUpstream:
         images = _openai_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         reasoning = "reason" in name.lower()
-        tool = _first_tool_name(body.get("tools"))
-        call_id = f"call_{uuid.uuid4().hex[:24]}"
-        arguments = orjson.dumps({"query": _last_user_text(messages)}).decode()
-        if tool is not None:
+        calls = [
+            (f"call_{uuid.uuid4().hex[:24]}", tool, orjson.dumps(arguments).decode())
+            for tool, arguments in self._tool_calls_for(body, messages)
+        ]
+        if calls:
             reason = "tool_calls"
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -1425,17 +1439,18 @@ class FakeUpstream:
                 await asyncio.sleep(delay * n)
             message: dict[str, Any] = {
                 "role": "assistant",
-                "content": None if tool else "".join(pieces),
+                "content": None if calls else "".join(pieces),
             }
             if reasoning:
                 message["reasoning_content"] = THINKING_TEXT
-            if tool is not None:
+            if calls:
                 message["tool_calls"] = [
                     {
                         "id": call_id,
                         "type": "function",
                         "function": {"name": tool, "arguments": arguments},
                     }
+                    for call_id, tool, arguments in calls
                 ]
             return await self._json(
                 request,
@@ -1479,14 +1494,15 @@ class FakeUpstream:
         frames = [chunk({"role": "assistant", "content": ""})]
         if reasoning:
             frames.append(chunk({"reasoning_content": THINKING_TEXT}))
-        if tool is not None:
+        for index, (call_id, tool, arguments) in enumerate(calls):
+            # The call's head, then its arguments in two fragments, as vLLM streams them.
             half = len(arguments) // 2
             frames.append(
                 chunk(
                     {
                         "tool_calls": [
                             {
-                                "index": 0,
+                                "index": index,
                                 "id": call_id,
                                 "type": "function",
                                 "function": {"name": tool, "arguments": ""},
@@ -1495,25 +1511,11 @@ class FakeUpstream:
                     }
                 )
             )
-            frames.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {"index": 0, "function": {"arguments": arguments[:half]}}
-                        ]
-                    }
+            for piece in (arguments[:half], arguments[half:]):
+                frames.append(
+                    chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
                 )
-            )
-            frames.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {"index": 0, "function": {"arguments": arguments[half:]}}
-                        ]
-                    }
-                )
-            )
-        else:
+        if not calls:
             frames.extend(chunk({"content": piece}) for piece in pieces)
         frames.append(chunk({}, reason))
         if include_usage:
