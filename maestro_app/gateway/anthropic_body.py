@@ -13,8 +13,9 @@ from typing import Any
 
 from maestro_app.domain.errors import BadRequest
 
-_ROLES = frozenset({"user", "assistant"})
-_TOOL_CHOICES = frozenset({"auto", "any", "tool", "none"})
+# Tuples, not sets: a client's value may be a list or an object, which a set cannot hash.
+_ROLES = ("user", "assistant")
+_TOOL_CHOICES = ("auto", "any", "tool", "none")
 # Blocks that belong to one side of the conversation.
 _ROLE_OF = {"tool_use": "assistant", "thinking": "assistant", "tool_result": "user"}
 
@@ -57,7 +58,7 @@ def _list(value: Any, where: str) -> list[Any]:
 def _source(source: Any, where: str, kinds: dict[str, tuple[str, ...]]) -> None:
     source = _object(source, where)
     kind = source.get("type")
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise _fail(f"{where}.type must be one of {', '.join(sorted(kinds))}", "unsupported_source")
     for name in kinds[kind]:
         _string(source.get(name), f"{where}.{name}")
@@ -76,7 +77,9 @@ def _block(block: Any, where: str, *, role: str) -> None:
     _string(kind, f"{where}.type")
     owner = _ROLE_OF.get(kind)
     if owner is not None and owner != role:
-        raise _fail(f"{where}: content block type '{kind}' is not allowed in a {role} message", "invalid_value")
+        raise _fail(
+            f"{where}: content block type '{kind}' is not allowed in a {role} message", "invalid_value"
+        )
     if kind == "text":
         _string(block.get("text"), f"{where}.text")
     elif kind == "image":

@@ -417,7 +417,7 @@ def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:
     needs: set[str] = set()
     if body.get("tools"):
         needs.add("tools")
-    if ep.dialect == "openai":
+    if ep.dialect != "ollama":  # OpenAI chat, or a body prepared as OpenAI chat (Anthropic)
         if images_in_openai_messages(body.get("messages")):
             needs.add("vision")
     elif images_in_ollama_request(body):

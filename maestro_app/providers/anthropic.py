@@ -251,7 +251,10 @@ def anthropic_to_openai_chat(body: Mapping[str, Any]) -> Body:
             result["parallel_tool_calls"] = False
     schema = mapping(mapping(body.get("output_config")).get("format")).get("schema")
     if isinstance(schema, Mapping):
-        result["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": dict(schema)}}
+        result["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "response", "schema": dict(schema)},
+        }
     thinking = mapping(body.get("thinking")).get("type")
     if thinking in ("enabled", "disabled"):
         result["chat_template_kwargs"] = {"enable_thinking": thinking == "enabled"}

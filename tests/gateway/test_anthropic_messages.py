@@ -301,7 +301,10 @@ def test_images_and_anthropic_base_url(env: Env) -> None:
     if env.node_type == "ollama":
         assert user["images"] == [png] and user["content"] == "what is this"
     else:
-        assert user["content"][0] == {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}
+        assert user["content"][0] == {
+            "type": "image_url",
+            "image_url": {"url": f"data:image/png;base64,{png}"},
+        }
 
 
 def test_prefill_continues_the_last_assistant_message(env: Env) -> None:
