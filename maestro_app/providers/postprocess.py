@@ -42,6 +42,23 @@ class StreamTransform(Protocol):
     def finish(self) -> list[Chunk]: ...
 
 
+class StreamWrapper:
+    """A stream transform around another, which taps the usage: its usage is the inner one's."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: StreamTransform) -> None:
+        self._inner = inner
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._inner.usage
+
+    @usage.setter
+    def usage(self, value: Usage | None) -> None:
+        self._inner.usage = value
+
+
 def _joined(before: Any, after: str) -> str:
     earlier = text(before)
     return f"{earlier}\n{after}" if earlier else after
@@ -186,24 +203,16 @@ def _says_nothing(chunk: Chunk) -> bool:
     return True
 
 
-class OpenAIStreamPostprocess:
+class OpenAIStreamPostprocess(StreamWrapper):
     """Post-processes the `chat.completion.chunk`s an OpenAI-side stream transform emits."""
 
-    __slots__ = ("_inner", "_tools", "_choices", "_last")
+    __slots__ = ("_tools", "_choices", "_last")
 
     def __init__(self, inner: StreamTransform, *, tools: Any = None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._tools = tools
         self._choices: dict[int, _Content] = {}
         self._last: Chunk | None = None
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._inner.usage
-
-    @usage.setter
-    def usage(self, value: Usage | None) -> None:
-        self._inner.usage = value
 
     def feed(self, chunk: Chunk) -> list[Chunk]:
         return self._process(self._inner.feed(chunk))
@@ -292,26 +301,18 @@ class OpenAIStreamPostprocess:
         return out
 
 
-class OllamaStreamPostprocess:
+class OllamaStreamPostprocess(StreamWrapper):
     """Post-processes the `/api/chat` stream objects an Ollama-side stream transform emits."""
 
-    __slots__ = ("_inner", "_state", "_calls", "_native", "_last", "_done")
+    __slots__ = ("_state", "_calls", "_native", "_last", "_done")
 
     def __init__(self, inner: StreamTransform, *, tools: Any = None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._state = _Content(tools)
         self._calls: ToolCalls = []
         self._native = 0
         self._last: Chunk | None = None
         self._done = False
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._inner.usage
-
-    @usage.setter
-    def usage(self, value: Usage | None) -> None:
-        self._inner.usage = value
 
     def feed(self, chunk: Chunk) -> list[Chunk]:
         return self._process(self._inner.feed(chunk))

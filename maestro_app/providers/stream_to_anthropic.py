@@ -17,8 +17,7 @@ Each event is a dict whose `type` is also the SSE event name.
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from maestro_app.providers._coerce import integer, items, mapping, text
 from maestro_app.providers.anthropic import (
@@ -28,6 +27,8 @@ from maestro_app.providers.anthropic import (
     stop_reason_from_openai,
 )
 from maestro_app.providers.openai import first_choice
+from maestro_app.providers.postprocess import StreamTransform, StreamWrapper
+from maestro_app.providers.stream_to_ollama import PartialToolCall
 from maestro_app.providers.tokens import estimate_tokens
 from maestro_app.providers.toolcalls import arguments_to_json
 from maestro_app.providers.types import Usage
@@ -37,26 +38,16 @@ logger = logging.getLogger(__name__)
 Event = dict[str, Any]
 
 
-class ChunkSource(Protocol):
-    usage: Usage | None
+class OpenAIChatStreamToAnthropic(StreamWrapper):
+    """Anthropic events for the chunks of `inner`, an OpenAI-side chat stream transform."""
 
-    def feed(self, chunk: dict[str, Any]) -> list[dict[str, Any]]: ...
+    __slots__ = (
+        "_model", "_input_estimate", "_stops", "_started", "_finished", "_index", "_open",
+        "_open_call", "_done_calls", "_pending", "_tool_use", "_finish_reason", "_stop_reason", "_chars",
+    )  # fmt: skip
 
-    def finish(self) -> list[dict[str, Any]]: ...
-
-
-@dataclass(slots=True)
-class _PendingCall:
-    """A tool call whose name has not arrived yet: its block cannot open before."""
-
-    call_id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-class OpenAIChatStreamToAnthropic:
-    def __init__(self, inner: ChunkSource, *, model: str, input_estimate: int, stops: Any = None) -> None:
-        self._inner = inner
+    def __init__(self, inner: StreamTransform, *, model: str, input_estimate: int, stops: Any = None) -> None:
+        super().__init__(inner)
         self._model = model
         self._input_estimate = input_estimate
         self._stops = stops
@@ -66,19 +57,11 @@ class OpenAIChatStreamToAnthropic:
         self._open: str | None = None  # "thinking" | "text" | "tool_use" | None
         self._open_call: int | None = None  # upstream tool-call index of the open tool_use
         self._done_calls: set[int] = set()
-        self._pending: dict[int, _PendingCall] = {}
+        self._pending: dict[int, PartialToolCall] = {}
         self._tool_use = False
         self._finish_reason: Any = None
         self._stop_reason: Any = None
         self._chars = 0  # of answer text, for an estimate when the upstream counts nothing
-
-    @property
-    def usage(self) -> Usage | None:
-        return self._inner.usage
-
-    @usage.setter
-    def usage(self, value: Usage | None) -> None:
-        self._inner.usage = value
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         if self._finished:
@@ -196,7 +179,7 @@ class OpenAIChatStreamToAnthropic:
         if index in self._done_calls:
             logger.warning("dropping arguments for tool call %d after its block was closed", index)
             return []
-        pending = self._pending.setdefault(index, _PendingCall())
+        pending = self._pending.setdefault(index, PartialToolCall())
         pending.call_id = pending.call_id or text(fragment.get("id"))
         pending.name = pending.name or text(function.get("name"))
         pending.arguments += piece
