@@ -66,13 +66,13 @@ class OpenAIChatStreamToAnthropic(StreamWrapper):
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         if self._finished:
             return []
-        return self._events(self._inner.feed(chunk))
+        # message_start goes out with the first upstream chunk, whatever that chunk says.
+        return self._start() + self._events(self._inner.feed(chunk))
 
     def finish(self) -> list[Event]:
         if self._finished:
             return []
-        out = self._events(self._inner.finish())
-        out.extend(self._start())
+        out = self._start() + self._events(self._inner.finish())
         out.extend(self._close_block())
         self._finished = True
         usage = self._inner.usage or Usage(self._input_estimate, estimate_tokens(self._chars))
@@ -94,7 +94,6 @@ class OpenAIChatStreamToAnthropic(StreamWrapper):
     def _events(self, chunks: list[dict[str, Any]]) -> list[Event]:
         out: list[Event] = []
         for chunk in chunks:
-            out.extend(self._start())
             if not chunk.get("choices"):
                 continue
             choice = first_choice(chunk)
