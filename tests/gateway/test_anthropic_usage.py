@@ -232,3 +232,13 @@ def test_images_need_a_vision_member(gateway: LiveGateway, upstream_factory: Any
         **{**BODY, "model": "claude-any", "messages": [{"role": "user", "content": content}]}
     )  # type: ignore[arg-type]
     assert sent(fake)["model"] == "llava:latest"
+
+
+def test_token_in_the_base_path(gateway: LiveGateway, node: FakeUpstream) -> None:
+    token = add_user(gateway)
+    # For clients that cannot set a header: the token in the base URL wins over any key sent.
+    client = anthropic.Anthropic(
+        base_url=f"{gateway.url}/t/{token}/anthropic", api_key="placeholder", max_retries=0, timeout=10
+    )
+    assert client.messages.create(**BODY).content[0].text == "w0 w1 w2 w3 w4 "  # type: ignore[arg-type, union-attr]
+    assert [m.id for m in client.models.list()][:2] == ["claude-haiku", "claude-sonnet"]
