@@ -20,7 +20,13 @@ from sqlalchemy import text
 
 from maestro_app.admin.deps import new_admin_throttle
 from maestro_app.admin.router import build_admin_router
-from maestro_app.gateway import grafana_endpoints, metrics_endpoint, ollama_endpoints, openai_endpoints
+from maestro_app.gateway import (
+    anthropic_endpoints,
+    grafana_endpoints,
+    metrics_endpoint,
+    ollama_endpoints,
+    openai_endpoints,
+)
 from maestro_app.gateway.errors import install_error_handlers
 from maestro_app.gateway.pipeline import Gateway
 from maestro_app.runtime import Runtime
@@ -44,6 +50,7 @@ def create_gateway_app(runtime: Runtime) -> FastAPI:
     app.include_router(openai_endpoints.router)
     app.include_router(ollama_endpoints.router)
     app.include_router(grafana_endpoints.router)
+    app.include_router(anthropic_endpoints.router)
     app.include_router(build_admin_router())
     app.include_router(metrics_endpoint.router)
     _add_operations(app, runtime)

@@ -1,14 +1,19 @@
-"""Bearer-token authentication against the snapshot: no database query.
+"""Token authentication against the snapshot: no database query.
 
 A decoded token is cached by its string (JWT verification costs ~20 µs); validity is
 still checked against the snapshot on every request, so rotation and deactivation take
 effect the moment the snapshot is rebuilt.
+
+The token comes as `Authorization: Bearer <token>`; Anthropic clients may send it as
+`x-api-key: <token>` instead (the Anthropic SDK's `api_key`, Claude Code's
+`ANTHROPIC_API_KEY`), which endpoints of that dialect accept (`request_token`).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 
 from maestro_app.domain.errors import Forbidden, Unauthorized
 from maestro_app.domain.snapshot import Snapshot, UserView
@@ -39,7 +44,14 @@ class Authenticator:
 
     def user(self, authorization: str | None, snapshot: Snapshot) -> UserView:
         """The active user owning the bearer token, or Unauthorized."""
-        token = bearer_token(authorization)
+        return self.token_user(bearer_token(authorization), snapshot)
+
+    def request_user(self, headers: Mapping[str, str], snapshot: Snapshot, *, api_key: bool) -> UserView:
+        """The active user of a request's token; `api_key`: `x-api-key` is accepted too."""
+        return self.token_user(request_token(headers, api_key=api_key), snapshot)
+
+    def token_user(self, token: str, snapshot: Snapshot) -> UserView:
+        """The active user owning `token`, or Unauthorized."""
         claims = self._claims(token)
         if claims is None:
             raise Unauthorized("Invalid API token")
@@ -72,4 +84,16 @@ def bearer_token(authorization: str | None) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Malformed Authorization header (expected 'Bearer <token>')")
+    return token
+
+
+def request_token(headers: Mapping[str, str], *, api_key: bool) -> str:
+    """The token of a request: `Authorization: Bearer` when present, else (when `api_key`)
+    `x-api-key`."""
+    authorization = headers.get("authorization")
+    if authorization or not api_key:
+        return bearer_token(authorization)
+    token = (headers.get("x-api-key") or "").strip()
+    if not token:
+        raise Unauthorized("Missing API key (send 'x-api-key: <token>' or 'Authorization: Bearer <token>')")
     return token

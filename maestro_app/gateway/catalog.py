@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from maestro_app.domain.names import canonical
 from maestro_app.domain.snapshot import ModelInfo, NodeView, Snapshot, UserView
+
+# The `created` time of every listed model: the gateway's start (nodes do not say when a
+# model was made, and a stable value keeps clients' caches quiet).
+LISTED_SINCE = int(time.time())
 
 
 @dataclass(frozen=True, slots=True)

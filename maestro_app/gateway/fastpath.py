@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from maestro_app.domain.errors import GatewayError
-from maestro_app.gateway import ollama_endpoints, openai_endpoints
+from maestro_app.gateway import anthropic_endpoints, ollama_endpoints, openai_endpoints
 from maestro_app.gateway.errors import error_response
 from maestro_app.gateway.path_token import PREFIX, with_path_token
 from maestro_app.gateway.pipeline import Endpoint, Gateway
@@ -47,7 +47,10 @@ PROXY_ENDPOINTS: tuple[Endpoint, ...] = (
     ollama_endpoints.GENERATE,
     ollama_endpoints.EMBED,
     ollama_endpoints.EMBEDDINGS,
+    anthropic_endpoints.MESSAGES,
 )
+# Clients that need a base URL of their own for Anthropic use `/anthropic`.
+ALIASES = {"/anthropic/v1/messages": anthropic_endpoints.MESSAGES}
 
 
 class FastPath:
@@ -96,5 +99,5 @@ def fast_path(app: FastAPI) -> Callable[[ASGIApp], ASGIApp]:
     """The wrapper that puts `FastPath`, with the gateway of `app`, around an ASGI app, and
     `RequestIdMiddleware` around both: every response, fast or not, carries its id."""
     gateway: Gateway = app.state.gateway
-    endpoints = {ep.path: ep for ep in PROXY_ENDPOINTS}
+    endpoints = {ep.path: ep for ep in PROXY_ENDPOINTS} | ALIASES
     return lambda inner: RequestIdMiddleware(FastPath(inner, gateway, endpoints))

@@ -5,7 +5,9 @@
 Same dialect: the body goes through with the model renamed (and, on OpenAI streams, usage
 asked for). Other dialect: the providers' bridge translates both ways. Responses clients
 ride on the OpenAI chat leg of the node type, with the Responses dialect translated around
-it (`_responses_leg`). The pipeline only ever talks to a `Leg`.
+it (`_responses_leg`). Anthropic Messages bodies arrive already translated to OpenAI chat
+(`Endpoint.prepare`) and ride the OpenAI chat legs, answers turned back into Anthropic's
+shapes. The pipeline only ever talks to a `Leg`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from maestro_app.providers import bridge
+from maestro_app.providers.anthropic import openai_chat_response_to_anthropic
 from maestro_app.providers.ollama import usage_from_ollama
 from maestro_app.providers.openai import usage_from_openai
 from maestro_app.providers.postprocess import (
@@ -25,7 +28,9 @@ from maestro_app.providers.postprocess import (
 )
 from maestro_app.providers.responses import responses_to_chat
 from maestro_app.providers.responses_answer import chat_answer_to_response
+from maestro_app.providers.stream_to_anthropic import OpenAIChatStreamToAnthropic
 from maestro_app.providers.stream_to_responses import ChatStreamToResponses
+from maestro_app.providers.tokens import context_chars, estimate_tokens
 from maestro_app.providers.types import Usage
 
 Body = dict[str, Any]
@@ -281,11 +286,36 @@ def _responses_leg(chat: Leg) -> Leg:
 for _table in (OPENAI_TO_VLLM, OPENAI_TO_OLLAMA):
     _table["responses"] = _responses_leg(_table["chat"])
 
+
+def _anthropic(leg: Leg) -> Leg:
+    """An Anthropic Messages leg from a (post-processed) OpenAI chat leg: the client's body
+    was translated to OpenAI chat before routing (`providers.anthropic`), so only the
+    answer and the stream are turned back into Anthropic's shapes."""
+    answer, stream = leg.answer, leg.stream
+    return replace(
+        leg,
+        answer=lambda a, m, r: openai_chat_response_to_anthropic(
+            answer(a, m, r), model=m, request=r, input_estimate=estimate_tokens(context_chars(r))
+        ),
+        stream=lambda m, _u, r: OpenAIChatStreamToAnthropic(
+            stream(m, False, r),
+            model=m,
+            input_estimate=estimate_tokens(context_chars(r)),
+            stops=r.get("stop"),
+        ),
+    )
+
+
+ANTHROPIC_TO_VLLM = {"chat": _anthropic(OPENAI_TO_VLLM["chat"])}
+ANTHROPIC_TO_OLLAMA = {"chat": _anthropic(OPENAI_TO_OLLAMA["chat"])}
+
 LEGS: dict[tuple[str, str], dict[str, Leg]] = {
     ("openai", "vllm"): OPENAI_TO_VLLM,
     ("openai", "ollama"): OPENAI_TO_OLLAMA,
     ("ollama", "ollama"): OLLAMA_TO_OLLAMA,
     ("ollama", "vllm"): OLLAMA_TO_VLLM,
+    ("anthropic", "vllm"): ANTHROPIC_TO_VLLM,
+    ("anthropic", "ollama"): ANTHROPIC_TO_OLLAMA,
 }
 
 

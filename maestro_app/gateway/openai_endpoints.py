@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
-from maestro_app.gateway.catalog import catalog
+from maestro_app.gateway.anthropic_endpoints import anthropic_model, anthropic_models, find_listed
+from maestro_app.gateway.catalog import LISTED_SINCE, CatalogEntry, catalog
 from maestro_app.gateway.pipeline import Endpoint, Gateway
 
 router = APIRouter(tags=["openai"])
@@ -16,7 +15,8 @@ CHAT = Endpoint("/v1/chat/completions", "openai", "chat", stream_default=False)
 COMPLETIONS = Endpoint("/v1/completions", "openai", "completion", stream_default=False)
 EMBEDDINGS = Endpoint("/v1/embeddings", "openai", "embed", stream_default=False)
 RESPONSES = Endpoint("/v1/responses", "openai", "responses", stream_default=False)
-_STARTED = int(time.time())
+# Anthropic clients list models at the same path, and say so with this header.
+_ANTHROPIC = "anthropic-version"
 
 
 def _gateway(request: Request) -> Gateway:
@@ -24,25 +24,35 @@ def _gateway(request: Request) -> Gateway:
     return gateway
 
 
+def _model(entry: CatalogEntry) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": entry.name,
+        "object": "model",
+        "created": LISTED_SINCE,
+        "owned_by": "model-maestro"
+        if entry.is_group
+        else (entry.node.name if entry.node else "model-maestro"),
+    }
+    if entry.context_length:
+        item["max_model_len"] = entry.context_length
+    return item
+
+
 @router.get("/v1/models")
 async def list_models(request: Request) -> JSONResponse:
+    if _ANTHROPIC in request.headers:
+        return anthropic_models(request)
     gateway = _gateway(request)
     snapshot = gateway.rt.snapshot
     user = gateway.auth.user(request.headers.get("authorization"), snapshot)
-    data = []
-    for entry in catalog(snapshot, user):
-        item: dict[str, object] = {
-            "id": entry.name,
-            "object": "model",
-            "created": _STARTED,
-            "owned_by": "model-maestro"
-            if entry.is_group
-            else (entry.node.name if entry.node else "model-maestro"),
-        }
-        if entry.context_length:
-            item["max_model_len"] = entry.context_length
-        data.append(item)
-    return JSONResponse({"object": "list", "data": data})
+    return JSONResponse({"object": "list", "data": [_model(entry) for entry in catalog(snapshot, user)]})
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(request: Request, model_id: str) -> JSONResponse:
+    if _ANTHROPIC in request.headers:
+        return anthropic_model(request, model_id)
+    return JSONResponse(_model(find_listed(request, model_id, api_key=False)))
 
 
 @router.post("/v1/chat/completions")

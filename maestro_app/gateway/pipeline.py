@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from maestro_app.db.models import utcnow
 from maestro_app.domain.errors import (
     BadRequest,
     GatewayError,
+    NotFound,
     UpstreamFailed,
     UpstreamTimeout,
 )
@@ -33,6 +34,7 @@ from maestro_app.domain.source import detect_source
 from maestro_app.gateway.attempt_plan import AttemptPlan
 from maestro_app.gateway.auth import Authenticator
 from maestro_app.gateway.body import check_request, parse_object, read_limited
+from maestro_app.gateway.errors import error_body
 from maestro_app.gateway.legs import Leg, leg_for
 from maestro_app.gateway.relay import (
     CLIENT_CLOSED,
@@ -54,6 +56,7 @@ from maestro_app.observability.request_ids import current_ids, new_ids
 from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
 from maestro_app.providers.openai import images_in_openai_messages
 from maestro_app.providers.responses import responses_needs, responses_prompt_chars
+from maestro_app.providers.tokens import estimate_tokens, prompt_chars
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
 from maestro_app.stores.limits import Reservation
@@ -65,6 +68,7 @@ MEDIA_TYPES = {
     "openai": "text/event-stream",
     "ollama": "application/x-ndjson",
     "responses": "text/event-stream",
+    "anthropic": "text/event-stream",
 }
 T = TypeVar("T")
 
@@ -72,11 +76,14 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     path: str
-    dialect: str  # "openai" | "ollama"
+    dialect: str  # "openai" | "ollama" | "anthropic"
     kind: str  # chat | completion | generate | embed | embed_legacy | responses
     stream_default: bool
     # Endpoints only one application calls (the Grafana Assistant's) name it themselves.
     source: str | None = None
+    # For a dialect routed as another (Anthropic Messages as OpenAI chat): checks the
+    # client's body (BadRequest) and returns the body that is routed. None: `check_request`.
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def streams(self) -> bool:
@@ -121,7 +128,7 @@ class Gateway:
         started = time.perf_counter()
         snapshot = self.rt.snapshot
         try:
-            user = self.auth.user(request.headers.get("authorization"), snapshot)
+            user = self.auth.request_user(request.headers, snapshot, api_key=ep.dialect == "anthropic")
             raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
             body = parse_object(raw)
         except GatewayError as err:
@@ -136,7 +143,10 @@ class Gateway:
         request, as the Grafana Assistant's prompt is) and its authenticated user."""
         snapshot = self.rt.snapshot
         try:
-            check_request(body, f"{ep.dialect}.{ep.kind}")
+            if ep.prepare is not None:
+                body = ep.prepare(body)
+            else:
+                check_request(body, f"{ep.dialect}.{ep.kind}")
         except GatewayError as err:
             self.rt.metrics.rejected(endpoint=ep.path, status=err.status)
             raise
@@ -339,12 +349,10 @@ class Gateway:
             # The node refused the gateway's own credentials: a gateway problem, not the client's.
             status, detail = 502, f"Node '{attempt.node.name}' refused the gateway's credentials"
         await self.record(call, status=status, error=detail)
-        if ep.dialect == "ollama":
-            content: dict[str, Any] = {"error": detail}
-        else:
-            code = "model_not_found" if status == 404 else "upstream_error"
-            kind = "not_found_error" if status == 404 else "invalid_request_error"
-            content = {"error": {"message": detail, "type": kind, "param": None, "code": code}}
+        error = NotFound(detail) if status == 404 else GatewayError(detail, code="upstream_error")
+        if status != 404:
+            error.status, error.type = status, "invalid_request_error"
+        content = error_body(error, dialect=ep.dialect)
         return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
     async def _load_locally(
@@ -443,30 +451,6 @@ class Gateway:
             )
 
 
-def prompt_chars(body: dict[str, Any]) -> int:
-    """Characters of prompt text in a request body (messages, prompt, input, system)."""
-    total = 0
-    for key in ("prompt", "input", "system", "suffix"):
-        value = body.get(key)
-        if isinstance(value, str):
-            total += len(value)
-        elif isinstance(value, list):
-            total += sum(len(v) for v in value if isinstance(v, str))
-    for message in body.get("messages") or ():
-        if isinstance(message, dict):
-            content = message.get("content")
-            if isinstance(content, str):
-                total += len(content)
-            elif isinstance(content, list):
-                total += sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
-    return total
-
-
-def estimate_tokens(chars: int) -> int:
-    """Rough token count for text of `chars` characters when the upstream gave none."""
-    return (chars + 3) // 4 if chars > 0 else 0
-
-
 def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:
     """Tokens to reserve at admission: the prompt, plus the answer size the client asked for."""
     asked = body.get("max_tokens") or body.get("max_completion_tokens") or body.get("max_output_tokens")
@@ -483,7 +467,7 @@ def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:
     needs: set[str] = set()
     if body.get("tools"):
         needs.add("tools")
-    if ep.dialect == "openai":
+    if ep.dialect != "ollama":  # OpenAI chat, or a body prepared as OpenAI chat (Anthropic)
         if images_in_openai_messages(body.get("messages")):
             needs.add("vision")
     elif images_in_ollama_request(body):

@@ -27,6 +27,7 @@ import orjson
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from maestro_app.gateway.errors import anthropic_error_body
 from maestro_app.gateway.legs import StreamTransform
 from maestro_app.gateway.upstream import UpstreamError, UpstreamResponse
 from maestro_app.providers.sse import SSE_DONE, NDJSONDecoder, SSEDecoder, ndjson_line, sse_data, sse_event
@@ -40,6 +41,7 @@ ENCODERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
     "openai": sse_data,
     "ollama": ndjson_line,
     "responses": sse_event,
+    "anthropic": sse_event,
 }
 
 
@@ -83,7 +85,7 @@ class Exchange:
 
 
 def content_chars(obj: dict[str, Any]) -> int:
-    """Characters of answer text in an OpenAI or Ollama answer or stream chunk."""
+    """Characters of answer text in an answer or stream chunk of any client dialect."""
     total = 0
     choices = obj.get("choices")
     if choices:
@@ -101,7 +103,7 @@ def content_chars(obj: dict[str, Any]) -> int:
     response = obj.get("response")
     if isinstance(response, str):
         return len(response)
-    return _responses_chars(obj)
+    return _anthropic_chars(obj) or _responses_chars(obj)
 
 
 def _responses_chars(obj: dict[str, Any]) -> int:
@@ -121,9 +123,23 @@ def _responses_chars(obj: dict[str, Any]) -> int:
     return total
 
 
+def _anthropic_chars(obj: dict[str, Any]) -> int:
+    """Answer text in an Anthropic stream event (`content_block_delta`) or Message."""
+    delta = obj.get("delta")
+    if isinstance(delta, dict):
+        piece = delta.get("text") or delta.get("thinking") or delta.get("partial_json")
+        return len(piece) if isinstance(piece, str) else 0
+    content = obj.get("content") if obj.get("type") == "message" else None
+    if not isinstance(content, list):
+        return 0
+    return sum(len(b.get("text") or b.get("thinking") or "") for b in content if isinstance(b, dict))
+
+
 def error_event(dialect: str, message: str, *, code: str = "upstream_error") -> bytes:
     if dialect == "ollama":
         return ndjson_line({"error": message})
+    if dialect == "anthropic":
+        return sse_event(anthropic_error_body(502, message))
     return sse_data({"error": {"message": message, "type": "api_error", "code": code}}) + SSE_DONE
 
 

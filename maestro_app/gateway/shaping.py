@@ -3,7 +3,8 @@ around the leg's dialect translation.
 
     client body -> tools filtered, unsupported params removed, system prompt merged
                 -> leg.request (model renamed, dialect translated)
-                -> num_ctx for Ollama nodes, unsupported params removed (node's names)
+                -> num_ctx for Ollama nodes, unsupported params removed (node's names),
+                   Anthropic thinking dropped for an Ollama model known not to think
 
 Everything comes from the snapshot; the client's body is never modified.
 """
@@ -85,4 +86,19 @@ def shape_request(
             node_body = with_num_ctx(node_body, context_length)
     if config is not None:
         node_body = remove_params(node_body, config.unsupported_params)
+    if ep.dialect == "anthropic" and "think" in node_body and not _may_think(attempt):
+        # Anthropic clients ask every model to think (they believe it is Claude); an Ollama
+        # model known not to think refuses the option outright.
+        node_body = {key: value for key, value in node_body.items() if key != "think"}
     return node_body
+
+
+def _may_think(attempt: Attempt) -> bool:
+    """False when the attempt's model is known not to think: the mapping's declared
+    capabilities, else the discovered ones, lack `thinking`. Unknown: True."""
+    capabilities: tuple[str, ...] = ()
+    if attempt.mapping is not None and attempt.mapping.capabilities:
+        capabilities = attempt.mapping.capabilities
+    elif (info := attempt.node.find_model(attempt.real_model)) is not None:
+        capabilities = info.capabilities
+    return not capabilities or "thinking" in capabilities

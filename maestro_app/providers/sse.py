@@ -1,4 +1,5 @@
-"""Stream framing: Server-Sent Events (OpenAI dialect) and NDJSON (Ollama dialect).
+"""Stream framing: Server-Sent Events (OpenAI dialect; named events for Anthropic) and
+NDJSON (Ollama dialect).
 
 Decoders take bytes exactly as they come off the socket — an event or a line may be split
 at any byte — and hand back complete payloads only.
@@ -18,7 +19,7 @@ def sse_data(obj: object) -> bytes:
 
 
 def sse_event(obj: dict[str, object]) -> bytes:
-    """One SSE event named by `obj["type"]` (the Responses API's framing), carrying `obj`."""
+    """One SSE event named by `obj["type"]` (the Responses and Anthropic framing), carrying `obj`."""
     return b"event: " + str(obj.get("type", "message")).encode() + b"\ndata: " + orjson.dumps(obj) + b"\n\n"
 
 

@@ -17,7 +17,9 @@ from maestro_app.providers.types import Usage
 
 
 @dataclass(slots=True)
-class _PartialToolCall:
+class PartialToolCall:
+    """A streamed tool call gathered from its fragments."""
+
     call_id: str = ""
     name: str = ""
     arguments: str = ""
@@ -38,7 +40,7 @@ class OpenAIChatStreamToOllama:
         self.kind = kind
         self.usage: Usage | None = None
         self._finish_reason: str | None = None
-        self._tool_calls: dict[int, _PartialToolCall] = {}
+        self._tool_calls: dict[int, PartialToolCall] = {}
         self._finished = False
 
     def feed(self, chunk: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -95,7 +97,7 @@ class OpenAIChatStreamToOllama:
                 known = {call.call_id for call in self._tool_calls.values()}
                 latest = max(self._tool_calls, default=-1)
                 index = latest + 1 if latest < 0 or (call_id and call_id not in known) else latest
-            call = self._tool_calls.setdefault(index, _PartialToolCall())
+            call = self._tool_calls.setdefault(index, PartialToolCall())
             if call_id and not call.call_id:
                 call.call_id = call_id
             function = mapping(fragment.get("function"))

@@ -180,11 +180,7 @@ def _part_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [
-            p["text"]
-            for p in content
-            if isinstance(p, dict) and isinstance(p.get("text"), str)
-        ]
+        texts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
         return " ".join(texts)
     return ""
 
@@ -194,9 +190,7 @@ def _words(text: str) -> int:
 
 
 def _message_words(messages: list[Any]) -> int:
-    return sum(
-        _words(_part_text(m.get("content"))) for m in messages if isinstance(m, dict)
-    )
+    return sum(_words(_part_text(m.get("content"))) for m in messages if isinstance(m, dict))
 
 
 def _last_user_text(messages: list[Any]) -> str:
@@ -210,19 +204,13 @@ def _openai_image_count(messages: list[Any]) -> int:
     n = 0
     for m in messages:
         if isinstance(m, dict) and isinstance(m.get("content"), list):
-            n += sum(
-                1
-                for p in m["content"]
-                if isinstance(p, dict) and p.get("type") == "image_url"
-            )
+            n += sum(1 for p in m["content"] if isinstance(p, dict) and p.get("type") == "image_url")
     return n
 
 
 def _ollama_image_count(messages: list[Any]) -> int:
     return sum(
-        len(m["images"])
-        for m in messages
-        if isinstance(m, dict) and isinstance(m.get("images"), list)
+        len(m["images"]) for m in messages if isinstance(m, dict) and isinstance(m.get("images"), list)
     )
 
 
@@ -349,6 +337,12 @@ class FakeUpstream:
         # When set, chat and generate answers say exactly these pieces (one per chunk when
         # streamed) instead of "w0 w1 ...": for tests of what the gateway does to the text.
         self.script: list[str] | None = None
+        # When set, a chat request with tools calls these (name, arguments) instead of its
+        # first tool with {"query": <last user text>}, all in one answer.
+        self.tool_script: list[tuple[str, dict[str, Any]]] | None = None
+        # When true, a chat whose last message is a tool result answers with text, as a
+        # model does once it has what it asked for (default: it calls the tool again).
+        self.text_after_tool_result = False
         self.host = host
         self.port = port
         self.record = record
@@ -430,9 +424,7 @@ class FakeUpstream:
         Failures queue up: a second call applies after the first is used up.
         """
         if mode not in FAIL_MODES:
-            raise ValueError(
-                f"unknown failure mode {mode!r}; expected one of {sorted(FAIL_MODES)}"
-            )
+            raise ValueError(f"unknown failure mode {mode!r}; expected one of {sorted(FAIL_MODES)}")
         if times < 1:
             raise ValueError("times must be >= 1")
         spec = _Failure(
@@ -500,9 +492,7 @@ class FakeUpstream:
             finally:
                 self._close_loop(loop)
 
-        thread = threading.Thread(
-            target=run, name=f"FakeUpstream-{self.name}", daemon=True
-        )
+        thread = threading.Thread(target=run, name=f"FakeUpstream-{self.name}", daemon=True)
         self._loop = loop
         self._thread = thread
         thread.start()
@@ -617,9 +607,7 @@ class FakeUpstream:
                         body=raw,
                     )
                 )
-        ctx = _Ctx(
-            "openai" if path.startswith("/v1/") or path == "/health" else "ollama"
-        )
+        ctx = _Ctx("openai" if path.startswith("/v1/") or path == "/health" else "ollama")
         self.in_flight += 1
         try:
             return await self._dispatch(request, ctx, method, path, parsed, bad_json)
@@ -697,7 +685,9 @@ class FakeUpstream:
             return None
         with self._lock:
             for i, spec in enumerate(self._fails):
-                if (spec.paths is None and path not in BACKGROUND_PATHS) or (spec.paths and path in spec.paths):
+                if (spec.paths is None and path not in BACKGROUND_PATHS) or (
+                    spec.paths and path in spec.paths
+                ):
                     spec.remaining -= 1
                     if spec.remaining <= 0:
                         del self._fails[i]
@@ -717,31 +707,19 @@ class FakeUpstream:
             }
         else:
             obj = {"error": message}
-        return web.Response(
-            status=status, body=_dumps(obj), content_type="application/json"
-        )
+        return web.Response(status=status, body=_dumps(obj), content_type="application/json")
 
     def _failure_response(self, ctx: _Ctx, failure: _Failure) -> web.Response:
         body = failure.body
         if body is None:
-            return self._error(
-                ctx, failure.status, f"fake failure (status {failure.status})"
-            )
+            return self._error(ctx, failure.status, f"fake failure (status {failure.status})")
         if isinstance(body, bytes):
-            return web.Response(
-                status=failure.status, body=body, content_type="text/plain"
-            )
+            return web.Response(status=failure.status, body=body, content_type="text/plain")
         if isinstance(body, str):
-            return web.Response(
-                status=failure.status, text=body, content_type="text/plain"
-            )
-        return web.Response(
-            status=failure.status, body=_dumps(body), content_type="application/json"
-        )
+            return web.Response(status=failure.status, text=body, content_type="text/plain")
+        return web.Response(status=failure.status, body=_dumps(body), content_type="application/json")
 
-    async def _abort(
-        self, request: web.BaseRequest, ctx: _Ctx, *, rst: bool
-    ) -> web.StreamResponse:
+    async def _abort(self, request: web.BaseRequest, ctx: _Ctx, *, rst: bool) -> web.StreamResponse:
         """Drop the connection: an RST (``rst``) or a FIN after flushing what was written."""
         ctx.aborted = True
         transport = request.transport
@@ -749,9 +727,7 @@ class FakeUpstream:
             if rst:
                 sock = transport.get_extra_info("socket")
                 if sock is not None:
-                    sock.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                    )
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             else:
                 deadline = time.monotonic() + 1.0
                 while transport.get_write_buffer_size() and time.monotonic() < deadline:
@@ -765,9 +741,7 @@ class FakeUpstream:
     ) -> web.StreamResponse:
         body = _dumps(obj)
         if ctx.cut is None:
-            return web.Response(
-                status=status, body=body, content_type="application/json"
-            )
+            return web.Response(status=status, body=body, content_type="application/json")
         # "cut" on a non-streamed answer: headers and half of the body, then the connection drops.
         resp = web.StreamResponse(status=status)
         resp.content_type = "application/json"
@@ -827,9 +801,7 @@ class FakeUpstream:
     def _require_model(
         self, ctx: _Ctx, body: dict[str, Any], *, keys: tuple[str, ...] = ("model",)
     ) -> tuple[str, FakeModel]:
-        name = next(
-            (body[k] for k in keys if isinstance(body.get(k), str) and body[k]), None
-        )
+        name = next((body[k] for k in keys if isinstance(body.get(k), str) and body[k]), None)
         if name is None:
             raise _BadRequest(400, f"{keys[0]} is required")
         model = self._find_model(name)
@@ -843,9 +815,7 @@ class FakeUpstream:
         self._loaded.pop(name, None)
         self._loaded[name] = model
 
-    def _generation(
-        self, request: web.BaseRequest, body: dict[str, Any], cap: Any
-    ) -> tuple[int, float, str]:
+    def _generation(self, request: web.BaseRequest, body: dict[str, Any], cap: Any) -> tuple[int, float, str]:
         """(completion tokens, chunk delay, finish reason) for this request."""
         options = body.get("options") if isinstance(body.get("options"), dict) else {}
         n: Any = self.chunks
@@ -873,6 +843,19 @@ class FakeUpstream:
             reason = "length"
         return n, max(0.0, delay), reason
 
+    def _tool_calls_for(self, body: dict[str, Any], messages: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The (name, arguments) of the tool calls a chat answers with (none: text)."""
+        # No call after a tool's result: the model reads it and answers in text.
+        tool = _first_tool_name(body.get("tools"), messages)
+        if tool is None:
+            return []
+        last = messages[-1] if messages else None
+        if self.text_after_tool_result and isinstance(last, dict) and last.get("role") == "tool":
+            return []
+        if self.tool_script:
+            return [(name, dict(arguments)) for name, arguments in self.tool_script]
+        return [(tool, {"query": _last_user_text(messages)})]
+
     def _stream_delay(self, request: web.BaseRequest, body: dict[str, Any]) -> float:
         return self._generation(request, body, None)[1]
 
@@ -890,19 +873,13 @@ class FakeUpstream:
 
     # ------------------------------------------------------------------ Ollama routes
 
-    async def _h_health(
-        self, request: web.BaseRequest, ctx: _Ctx, body: Any
-    ) -> web.StreamResponse:
+    async def _h_health(self, request: web.BaseRequest, ctx: _Ctx, body: Any) -> web.StreamResponse:
         return await self._empty(request, ctx)
 
-    async def _h_version(
-        self, request: web.BaseRequest, ctx: _Ctx, body: Any
-    ) -> web.StreamResponse:
+    async def _h_version(self, request: web.BaseRequest, ctx: _Ctx, body: Any) -> web.StreamResponse:
         return await self._json(request, ctx, {"version": OLLAMA_VERSION})
 
-    async def _h_tags(
-        self, request: web.BaseRequest, ctx: _Ctx, body: Any
-    ) -> web.StreamResponse:
+    async def _h_tags(self, request: web.BaseRequest, ctx: _Ctx, body: Any) -> web.StreamResponse:
         models = [
             {
                 "name": m.name,
@@ -916,14 +893,8 @@ class FakeUpstream:
         ]
         return await self._json(request, ctx, {"models": models})
 
-    async def _h_ps(
-        self, request: web.BaseRequest, ctx: _Ctx, body: Any
-    ) -> web.StreamResponse:
-        expires = (
-            (datetime.now(UTC) + timedelta(minutes=5))
-            .isoformat()
-            .replace("+00:00", "Z")
-        )
+    async def _h_ps(self, request: web.BaseRequest, ctx: _Ctx, body: Any) -> web.StreamResponse:
+        expires = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
         models = [
             {
                 "name": name,
@@ -939,9 +910,7 @@ class FakeUpstream:
         ]
         return await self._json(request, ctx, {"models": models})
 
-    async def _h_show(
-        self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
-    ) -> web.StreamResponse:
+    async def _h_show(self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]) -> web.StreamResponse:
         _, m = self._require_model(ctx, body, keys=("model", "name"))
         fam = m.family
         info = {
@@ -994,17 +963,10 @@ class FakeUpstream:
         images = _ollama_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         think = bool(body.get("think"))
-        tool = _first_tool_name(body.get("tools"), messages)
-        tool_calls = None
-        if tool is not None:
-            tool_calls = [
-                {
-                    "function": {
-                        "name": tool,
-                        "arguments": {"query": _last_user_text(messages)},
-                    }
-                }
-            ]
+        tool_calls = [
+            {"function": {"name": tool, "arguments": arguments}}
+            for tool, arguments in self._tool_calls_for(body, messages)
+        ] or None
 
         if not stream:
             if delay > 0 and n:
@@ -1171,9 +1133,7 @@ class FakeUpstream:
 
         return await self._stream(request, ctx, NDJSON, frames, final, delay)
 
-    async def _h_embed(
-        self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
-    ) -> web.StreamResponse:
+    async def _h_embed(self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]) -> web.StreamResponse:
         started = time.monotonic()
         name, model = self._require_model(ctx, body)
         inputs = _embedding_inputs(body.get("input"))
@@ -1204,9 +1164,7 @@ class FakeUpstream:
         if not isinstance(prompt, str):
             raise _BadRequest(400, "prompt is required")
         self._mark_loaded(name, model)
-        return await self._json(
-            request, ctx, {"embedding": _vector(prompt, model.embedding_dim)}
-        )
+        return await self._json(request, ctx, {"embedding": _vector(prompt, model.embedding_dim)})
 
     async def _progress(
         self,
@@ -1255,9 +1213,7 @@ class FakeUpstream:
                 return body[key]
         raise _BadRequest(400, "model is required")
 
-    async def _h_pull(
-        self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
-    ) -> web.StreamResponse:
+    async def _h_pull(self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]) -> web.StreamResponse:
         name = self._model_name(body)
         existing = self._find_model(name)
         model = existing if existing is not None else FakeModel(name)
@@ -1279,13 +1235,9 @@ class FakeUpstream:
             {"status": "verifying sha256 digest"},
             {"status": "writing manifest"},
         ]
-        return await self._progress(
-            request, ctx, body, steps, lambda: self._add_model(model)
-        )
+        return await self._progress(request, ctx, body, steps, lambda: self._add_model(model))
 
-    async def _h_push(
-        self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
-    ) -> web.StreamResponse:
+    async def _h_push(self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]) -> web.StreamResponse:
         _, model = self._require_model(ctx, body, keys=("model", "name"))
         digest = "sha256:" + _digest(model.name)
         steps: list[dict[str, Any]] = [
@@ -1325,20 +1277,11 @@ class FakeUpstream:
             {"status": f"using already created layer sha256:{_digest(name)}"},
             {"status": "writing manifest"},
         ]
-        return await self._progress(
-            request, ctx, body, steps, lambda: self._add_model(model)
-        )
+        return await self._progress(request, ctx, body, steps, lambda: self._add_model(model))
 
-    async def _h_copy(
-        self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
-    ) -> web.StreamResponse:
+    async def _h_copy(self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]) -> web.StreamResponse:
         source, destination = body.get("source"), body.get("destination")
-        if (
-            not isinstance(source, str)
-            or not source
-            or not isinstance(destination, str)
-            or not destination
-        ):
+        if not isinstance(source, str) or not source or not isinstance(destination, str) or not destination:
             raise _BadRequest(400, "source and destination are required")
         base = self._find_model(source)
         if base is None:
@@ -1366,9 +1309,7 @@ class FakeUpstream:
 
     # ------------------------------------------------------------------ OpenAI routes
 
-    async def _h_v1_models(
-        self, request: web.BaseRequest, ctx: _Ctx, body: Any
-    ) -> web.StreamResponse:
+    async def _h_v1_models(self, request: web.BaseRequest, ctx: _Ctx, body: Any) -> web.StreamResponse:
         data = [
             {
                 "id": m.name,
@@ -1388,9 +1329,7 @@ class FakeUpstream:
         stream = body.get("stream") is True
         stream_options = body.get("stream_options")
         include_usage = (
-            stream
-            and isinstance(stream_options, dict)
-            and stream_options.get("include_usage") is True
+            stream and isinstance(stream_options, dict) and stream_options.get("include_usage") is True
         )
         cap = body.get("max_completion_tokens")
         if cap is None:
@@ -1411,10 +1350,11 @@ class FakeUpstream:
         images = _openai_image_count(messages)
         pieces = list(self.script) if self.script else _pieces(n, f"saw {images} images. " if images else "")
         reasoning = "reason" in name.lower()
-        tool = _first_tool_name(body.get("tools"), messages)
-        call_id = f"call_{uuid.uuid4().hex[:24]}"
-        arguments = orjson.dumps({"query": _last_user_text(messages)}).decode()
-        if tool is not None:
+        calls = [
+            (f"call_{uuid.uuid4().hex[:24]}", tool, orjson.dumps(arguments).decode())
+            for tool, arguments in self._tool_calls_for(body, messages)
+        ]
+        if calls:
             reason = "tool_calls"
         usage = {
             "prompt_tokens": prompt_tokens,
@@ -1429,17 +1369,18 @@ class FakeUpstream:
                 await asyncio.sleep(delay * n)
             message: dict[str, Any] = {
                 "role": "assistant",
-                "content": None if tool else "".join(pieces),
+                "content": None if calls else "".join(pieces),
             }
             if reasoning:
                 message["reasoning_content"] = THINKING_TEXT
-            if tool is not None:
+            if calls:
                 message["tool_calls"] = [
                     {
                         "id": call_id,
                         "type": "function",
                         "function": {"name": tool, "arguments": arguments},
                     }
+                    for call_id, tool, arguments in calls
                 ]
             return await self._json(
                 request,
@@ -1483,14 +1424,15 @@ class FakeUpstream:
         frames = [chunk({"role": "assistant", "content": ""})]
         if reasoning:
             frames.append(chunk({"reasoning_content": THINKING_TEXT}))
-        if tool is not None:
+        for index, (call_id, tool, arguments) in enumerate(calls):
+            # The call's head, then its arguments in two fragments, as vLLM streams them.
             half = len(arguments) // 2
             frames.append(
                 chunk(
                     {
                         "tool_calls": [
                             {
-                                "index": 0,
+                                "index": index,
                                 "id": call_id,
                                 "type": "function",
                                 "function": {"name": tool, "arguments": ""},
@@ -1499,25 +1441,9 @@ class FakeUpstream:
                     }
                 )
             )
-            frames.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {"index": 0, "function": {"arguments": arguments[:half]}}
-                        ]
-                    }
-                )
-            )
-            frames.append(
-                chunk(
-                    {
-                        "tool_calls": [
-                            {"index": 0, "function": {"arguments": arguments[half:]}}
-                        ]
-                    }
-                )
-            )
-        else:
+            for piece in (arguments[:half], arguments[half:]):
+                frames.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}))
+        if not calls:
             frames.extend(chunk({"content": piece}) for piece in pieces)
         frames.append(chunk({}, reason))
         if include_usage:
@@ -1535,9 +1461,7 @@ class FakeUpstream:
                 )
                 + b"\n\n"
             )
-        return await self._stream(
-            request, ctx, SSE, frames, lambda: b"data: [DONE]\n\n", delay
-        )
+        return await self._stream(request, ctx, SSE, frames, lambda: b"data: [DONE]\n\n", delay)
 
     async def _h_v1_completions(
         self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
@@ -1622,9 +1546,7 @@ class FakeUpstream:
                 )
                 + b"\n\n"
             )
-        return await self._stream(
-            request, ctx, SSE, frames, lambda: b"data: [DONE]\n\n", delay
-        )
+        return await self._stream(request, ctx, SSE, frames, lambda: b"data: [DONE]\n\n", delay)
 
     async def _h_v1_embeddings(
         self, request: web.BaseRequest, ctx: _Ctx, body: dict[str, Any]
@@ -1641,11 +1563,7 @@ class FakeUpstream:
         data = []
         for index, (text, _) in enumerate(inputs):
             vec = _vector(text, dim)
-            embedding: Any = (
-                base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode()
-                if as_base64
-                else vec
-            )
+            embedding: Any = base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode() if as_base64 else vec
             data.append({"object": "embedding", "index": index, "embedding": embedding})
         tokens = sum(count for _, count in inputs)
         return await self._json(
@@ -1673,9 +1591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--chunks", type=int, default=5)
     parser.add_argument("--chunk-delay-ms", type=float, default=0.0)
-    parser.add_argument(
-        "--models", default="", help="comma-separated model names (empty: accept any)"
-    )
+    parser.add_argument("--models", default="", help="comma-separated model names (empty: accept any)")
     parser.add_argument("--name", default="fake")
     parser.add_argument("--api-key", default=None)
     parser.add_argument(
