@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import open_page, toast, unique
+from tests.e2e.helpers import open_page, save_screenshot, toast, unique
 from tests.fakes.upstream import FakeUpstream
 
 pytestmark = pytest.mark.e2e
@@ -78,6 +78,7 @@ def test_scoped_mapping_created_routed_edited_and_deleted(
         expect(row.locator(".mapping-scope")).to_have_text(name_a)
         expect(row.locator(".mapping-context")).to_have_text("32K")
         expect(row.locator(".mapping-capabilities")).to_contain_text("tools")
+        save_screenshot(page, "mappings")
 
         # The gateway knows the display name at once, and only node A serves it.
         with maestro_server.admin_client() as admin:

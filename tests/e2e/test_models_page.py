@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import by_id, open_page, toast, unique
+from tests.e2e.helpers import by_id, open_page, save_screenshot, toast, unique
 from tests.fakes.upstream import FakeModel, FakeUpstream
 
 pytestmark = pytest.mark.e2e
@@ -57,6 +57,7 @@ def test_models_of_a_node_and_their_availability(maestro_server: MaestroServer, 
         expect(row(page, "qwen3:8b").locator(".model-context")).to_have_text("40K")
         expect(row(page, "qwen3:8b")).to_contain_text("qwen3")
         expect(page.locator(".model-row")).to_have_count(2)
+        save_screenshot(page, "models")
         expect(page.locator("#node-select")).to_contain_text(node["name"])
 
         # Switch one model off: pinned off, out of the node's available models.

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import open_page, toast, unique
+from tests.e2e.helpers import open_page, save_screenshot, toast, unique
 from tests.fakes.upstream import FakeModel, FakeUpstream
 
 pytestmark = pytest.mark.e2e
@@ -97,6 +97,7 @@ def test_add_check_discover_edit_and_switch_a_node(
     # Discover now: both models are found with the key.
     card(page, node_id).locator(".discover-now").click()
     expect(card(page, node_id).locator(".models-count")).to_have_text("2 models")
+    save_screenshot(page, "nodes")
     assert api_node(maestro_server, node_id).json()["models_count"] == 2
 
     # Edit: rename, keep the masked key as it is; the stored key still opens the model list.

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import LOGIN_URL, login
+from tests.e2e.helpers import LOGIN_URL, login, save_screenshot
 from tests.fakes.upstream import FakeModel, FakeUpstream
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +50,7 @@ def test_without_a_session_the_dashboard_redirects_to_login(
     browser_page.goto(maestro_server.base_url + "/")
     expect(browser_page).to_have_url(LOGIN_URL)
     expect(browser_page.get_by_role("button", name="Sign in")).to_be_visible()
+    save_screenshot(browser_page, "login")
 
 
 def test_wrong_password_shows_an_error_and_stays_on_login(
@@ -103,6 +104,7 @@ def test_status_page_lists_nodes_with_health_and_models_then_logout(
     expect(gpu_row).to_contain_text("128K ctx")
     expect(gpu_row).to_contain_text("nomic-embed-text")
     expect(browser_page.locator(f"#node-{down['name']}")).to_contain_text("none available")
+    save_screenshot(browser_page, "status")
 
     expect(browser_page.locator("#gateway-url")).to_have_text(maestro_server.base_url)
     browser_page.get_by_role("tab", name="curl").click()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import MaestroServer
-from tests.e2e.helpers import by_id, open_page, toast, unique
+from tests.e2e.helpers import by_id, open_page, save_screenshot, toast, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -108,6 +108,7 @@ def test_create_user_with_allowlist_and_limits_then_copy_the_token(
     expect(row).to_contain_text("100 requests")
     expect(row).to_contain_text("50,000 tokens")
     expect(row.locator(".user-status")).to_have_text("active")
+    save_screenshot(page, "users")
 
     user = api_user(maestro_server, username).json()
     assert user["allowed_models"] == [catalog_model]

@@ -93,7 +93,7 @@ def test_sessions(session_factory: SessionFactory, admin_row: DashboardAdmin) ->
 def test_login(session_factory: SessionFactory, engine: Any, admin_row: DashboardAdmin) -> None:
     throttle = admins.LoginThrottle(max_failures=2)
 
-    def attempt(password: str) -> admins.AdminSession:
+    def attempt(password: str, client: str = "10.0.0.1") -> admins.AdminSession:
         with session_factory() as session:
             return admins.login(
                 session=session,
@@ -101,7 +101,7 @@ def test_login(session_factory: SessionFactory, engine: Any, admin_row: Dashboar
                 password=password,
                 secret=SECRET,
                 throttle=throttle,
-                client="10.0.0.1",
+                client=client,
             )
 
     assert attempt("correct horse").username == "root"
@@ -111,8 +111,10 @@ def test_login(session_factory: SessionFactory, engine: Any, admin_row: Dashboar
     with pytest.raises(TooManyAttempts) as raised:
         attempt("correct horse")
     assert 0 < raised.value.retry_after <= 300
+    # Per client: failures from one address do not lock the admin out elsewhere.
+    assert attempt("correct horse", client="10.0.0.2").username == "root"
     with Session(engine) as session:
         records = session.exec(select(AuditRecord)).all()
         row = session.get(DashboardAdmin, admin_row.id)
-    assert [r.action for r in records] == ["admin.login"]
+    assert [r.action for r in records] == ["admin.login", "admin.login"]
     assert row is not None and row.last_login_at is not None

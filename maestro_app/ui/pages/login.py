@@ -1,7 +1,9 @@
-"""Login page: dashboard admin credentials, throttled per username.
+"""Login page: dashboard admin credentials, throttled per client and username.
 
-Throttle: 5 failed logins for one username within 60 s refuse that username until the
-oldest of them is 60 s old (in process memory, per worker; see services.admins).
+Throttle: 5 failed logins for one username from one client address within 60 s refuse
+that username to that client until the oldest of them is 60 s old (in process memory, per
+worker; see services.admins). Keyed by address too, so nobody can lock an admin out by
+failing on purpose from elsewhere. Behind a proxy the address is the proxy's.
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from maestro_app.ui.data import call_service, session_secret
 from maestro_app.ui.layout import APP_NAME, LOGO_SRC, Page
 from maestro_app.ui.state import AuthState
 
-# One throttle for the dashboard in this process, keyed by username alone.
+# One throttle for the dashboard in this process, keyed by client address and username.
 login_throttle = admins.LoginThrottle(max_failures=5, window_s=60.0)
-THROTTLE_CLIENT = "dashboard"
 
 
 class LoginState(AuthState):
@@ -56,7 +57,7 @@ class LoginState(AuthState):
                 password=password,
                 secret=session_secret(),
                 throttle=login_throttle,
-                client=THROTTLE_CLIENT,
+                client=f"dashboard@{self.router.session.client_ip or 'unknown'}",
             )
         except TooManyAttempts as exc:
             self.error = f"Too many failed sign-ins. Try again in {exc.retry_after} s."
