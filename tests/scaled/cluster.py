@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 
-from tests.conftest import ProcessGateway, free_port
+from tests.conftest import PG_ADMIN_URL, ProcessGateway, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
@@ -144,3 +148,36 @@ def all_workers_answer(
     """`tries` fresh connections all answer `status` (with two workers sharing the socket,
     eight connections miss one of them with probability 2 x 2^-8)."""
     return all(fresh_get(url, token, path) == status for _ in range(tries))
+
+
+def unique(stem: str) -> str:
+    return f"{stem}-{secrets.token_hex(3)}"
+
+
+def add_user(cluster: Cluster, base_url: str | None = None, **fields: Any) -> tuple[str, str]:
+    """A user made through the admin API (of `base_url`, default nginx): (username, token)."""
+    username = unique("u")
+    with cluster.admin(base_url) as admin:
+        made = admin.post("/admin/users", json={"username": username, "all_models": True, **fields})
+        assert made.status_code == 201, made.text
+        return username, made.json()["token"]
+
+
+def wait_until(predicate: Callable[[], object], timeout: float) -> float | None:
+    """Seconds until `predicate()` held, or None if it never did within `timeout`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    return None
+
+
+def records(cluster: Cluster, username: str) -> list[tuple[str, int]]:
+    """(request id, status) of the user's activity records, straight from PostgreSQL."""
+    dbname = cluster.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname) as conn:
+        rows = conn.execute(
+            "SELECT request_id, status_code FROM activity_records WHERE username = %s", (username,)
+        ).fetchall()
+    return [(str(r[0]), int(r[1])) for r in rows]

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis as redis_sync
 
 from tests.conftest import REDIS_URL, RUN_ID, TEST_ADMIN_PASSWORD, _pg, _sqlalchemy_pg_url, free_port
-from tests.scaled.cluster import Cluster, Nginx, Replica
+from tests.scaled.cluster import Cluster, Nginx, Replica, unique
 
 WORKERS_PER_REPLICA = 2
 # Long enough for every stream of the rolling-restart load to finish.
@@ -79,3 +80,25 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             replica.kill()
         _pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         _delete_prefix(prefix)
+
+
+@pytest.fixture
+def add_node(cluster: Cluster) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Register a fake as a node (discovered); removed after the test, so that the next
+    test's routing and jobs see only its own nodes."""
+    made: list[int] = []
+
+    def add(fake: Any, node_type: str = "vllm", **fields: Any) -> dict[str, Any]:
+        with cluster.admin() as admin:
+            body = {"name": unique("n"), "base_url": fake.url, "node_type": node_type, **fields}
+            node = admin.post("/admin/nodes", json=body)
+            assert node.status_code == 201, node.text
+            made.append(node.json()["id"])
+            found = admin.post(f"/admin/nodes/{node.json()['id']}/discover")
+            assert found.status_code == 200, found.text
+            return node.json()  # type: ignore[no-any-return]
+
+    yield add
+    with cluster.admin() as admin:
+        for node_id in made:
+            admin.delete(f"/admin/nodes/{node_id}")

@@ -4,10 +4,8 @@ singleton job runs once per interval across all four workers."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,65 +16,12 @@ import redis as redis_sync
 from tests.conftest import PG_ADMIN_URL, REDIS_URL
 from tests.gateway.test_limits import _check_exactly, _storm
 from tests.jobs.conftest import warmups
-from tests.scaled.cluster import Cluster, all_workers_answer
+from tests.scaled.cluster import add_user, all_workers_answer, records, unique, wait_until
 
 pytestmark = pytest.mark.xdist_group("scaled")
 
 PROPAGATION_S = 2.0
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "one two"}]}
-
-
-def _name(stem: str) -> str:
-    return f"{stem}-{secrets.token_hex(3)}"
-
-
-@pytest.fixture
-def add_node(cluster: Cluster) -> Iterator[Callable[..., dict[str, Any]]]:
-    """Register a fake as a node (discovered); removed after the test, so that the next
-    test's routing and jobs see only its own nodes."""
-    made: list[int] = []
-
-    def add(fake: Any, node_type: str = "vllm", **fields: Any) -> dict[str, Any]:
-        with cluster.admin() as admin:
-            body = {"name": _name("n"), "base_url": fake.url, "node_type": node_type, **fields}
-            node = admin.post("/admin/nodes", json=body)
-            assert node.status_code == 201, node.text
-            made.append(node.json()["id"])
-            found = admin.post(f"/admin/nodes/{node.json()['id']}/discover")
-            assert found.status_code == 200, found.text
-            return node.json()  # type: ignore[no-any-return]
-
-    yield add
-    with cluster.admin() as admin:
-        for node_id in made:
-            admin.delete(f"/admin/nodes/{node_id}")
-
-
-def _add_user(cluster: Cluster, base_url: str | None = None, **fields) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    username = _name("u")
-    with cluster.admin(base_url) as admin:
-        made = admin.post("/admin/users", json={"username": username, "all_models": True, **fields})
-        assert made.status_code == 201, made.text
-        return username, made.json()["token"]
-
-
-def _wait(predicate, timeout: float) -> float | None:  # type: ignore[no-untyped-def]
-    """Seconds until `predicate()` held, or None if it never did within `timeout`."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(0.02)
-    return None
-
-
-def _records(cluster: Cluster, username: str) -> list[tuple[str, int]]:
-    dbname = cluster.database_url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname) as conn:
-        rows = conn.execute(
-            "SELECT request_id, status_code FROM activity_records WHERE username = %s", (username,)
-        ).fetchall()
-    return [(str(r[0]), int(r[1])) for r in rows]
 
 
 def test_the_replicas_migrated_and_seeded_one_database_together(cluster):
@@ -96,29 +41,29 @@ def test_request_limit_is_exact_across_replicas(cluster, upstream_factory, add_n
     fake = upstream_factory(["m"], chunk_delay=0.01)
     add_node(fake)
     limit = 8
-    username, token = _add_user(cluster, request_limit=limit)
+    username, token = add_user(cluster, request_limit=limit)
     for replica in cluster.replicas:
-        assert _wait(lambda r=replica: all_workers_answer(r.url, token, 200), PROPAGATION_S) is not None
+        assert wait_until(lambda r=replica: all_workers_answer(r.url, token, 200), PROPAGATION_S) is not None
     responses = _storm(cluster.url, token, 3 * limit)  # 24 at once, spread by nginx
     _check_exactly(responses, limit)
     assert fake.hits["/v1/chat/completions"] == limit
     # Every request has its record, written by whichever worker's flusher read it.
-    assert _wait(lambda: len(_records(cluster, username)) == 3 * limit, 10) is not None
-    statuses = sorted(status for _, status in _records(cluster, username))
+    assert wait_until(lambda: len(records(cluster, username)) == 3 * limit, 10) is not None
+    statuses = sorted(status for _, status in records(cluster, username))
     assert statuses == [200] * limit + [429] * (2 * limit)
     answered = {r.headers["x-request-id"] for r in responses if r.status_code == 200}
-    assert answered == {rid for rid, status in _records(cluster, username) if status == 200}
+    assert answered == {rid for rid, status in records(cluster, username) if status == 200}
 
 
 def test_a_token_rotated_through_one_replica_is_refused_by_the_other_within_2s(cluster):
     first, second = cluster.replicas
-    username, old = _add_user(cluster, first.url)
-    assert _wait(lambda: all_workers_answer(second.url, old, 200), PROPAGATION_S) is not None
+    username, old = add_user(cluster, first.url)
+    assert wait_until(lambda: all_workers_answer(second.url, old, 200), PROPAGATION_S) is not None
     with cluster.admin(first.url) as admin:
         rotated = admin.put(f"/admin/users/{username}/token")
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()["token"]
-    took = _wait(lambda: all_workers_answer(second.url, old, 401), PROPAGATION_S)
+    took = wait_until(lambda: all_workers_answer(second.url, old, 401), PROPAGATION_S)
     assert took is not None, "the other replica still accepts the revoked token after 2 s"
     assert all_workers_answer(second.url, new, 200)
     assert all_workers_answer(cluster.url, old, 401)
@@ -130,14 +75,14 @@ def test_a_mapping_added_through_one_replica_is_used_by_the_other_within_2s(
     first, second = cluster.replicas
     fake = upstream_factory(["real-model"])
     add_node(fake)
-    _, token = _add_user(cluster)
-    display = _name("coder")
+    _, token = add_user(cluster)
+    display = unique("coder")
     body = {**CHAT, "model": display}
     assert _chat(second.url, token, body) == 404  # the node's own answer: no such model
     with cluster.admin(first.url) as admin:
         made = admin.post("/admin/model-mappings", json={"display_name": display, "real_name": "real-model"})
     assert made.status_code == 201, made.text
-    took = _wait(lambda: all(_chat(second.url, token, body) == 200 for _ in range(8)), PROPAGATION_S)
+    took = wait_until(lambda: all(_chat(second.url, token, body) == 200 for _ in range(8)), PROPAGATION_S)
     assert took is not None, "the other replica does not route the new mapping after 2 s"
     sent = [r.json.get("model") for r in fake.requests if r.path == "/v1/chat/completions"]
     assert sent.count("real-model") >= 8 and set(sent) <= {"real-model", display}
@@ -155,7 +100,7 @@ WINDOW = 3.0
 def test_each_singleton_job_runs_once_per_interval_across_replicas(cluster, upstream_factory, add_node):
     fake = upstream_factory(["m:latest"])
     add_node(fake, node_type="ollama", warmup_enabled=True)
-    _, token = _add_user(cluster)
+    _, token = add_user(cluster)
     assert _chat(cluster.url, token, {**CHAT, "model": "m"}) == 200  # warmup keeps models in use
     time.sleep(1.0)  # the ledger flush: warmup reads the model's last use from the records
     settings = {
