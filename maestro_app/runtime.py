@@ -118,7 +118,7 @@ class Runtime:
             day = utc_day(self.limits.clock())
             with Session(self.engine) as session:
                 self.limits.preload(day, usage_today(session, day=day))
-        self.reload()
+        self.reload(announce=False)  # nothing changed: nobody to tell
 
     def redis_key(self, *parts: object) -> str:
         """A Redis key under this deployment's prefix: `redis_key("limits", 3)` -> `maestro:limits:3`."""
