@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-GRACE_S = 2.0
+GRACE_S = 3.0
 
 
 def _stream(url: str, token: str, chunks: int, out: dict[str, Any], started: threading.Event) -> None:
@@ -51,7 +51,7 @@ def test_sigterm_finishes_short_streams_and_ends_long_ones_after_the_grace_perio
     short: dict[str, Any] = {}
     long: dict[str, Any] = {}
     threads = []
-    for out, chunks in ((short, 6), (long, 120)):  # ~1.5 s and ~30 s
+    for out, chunks in ((short, 3), (long, 120)):  # ~1.25 s and ~30 s (a frame every 0.25 s)
         started = threading.Event()
         thread = threading.Thread(target=_stream, args=(gateway.url, token, chunks, out, started))
         thread.start()
