@@ -210,18 +210,18 @@ class Runtime:
     def reload(self, *, announce: bool = True) -> Snapshot:
         """Rebuild the snapshot; concurrent reloads (admin write, poll) never go backwards.
 
-        Called after a write in this process (`announce`): a newer version is published to
-        the other processes. Reloads caused by their announcements or the poll pass False,
-        so one write makes one message, not one per process."""
+        Called after a write in this process (`announce`): the version is published to the
+        other processes (even when this process's poll loaded it first). Reloads caused by
+        their announcements or the poll pass False, so one write makes one message, not one
+        per process."""
         with self._reload_lock:
-            before = self.snapshot.version
             with Session(self.engine) as session:
                 snapshot = build_snapshot(session)
             if snapshot.version >= self.snapshot.version:
                 self.snapshot = snapshot
             current = self.snapshot
         self._apply_job_settings(current)
-        if announce and current.version > before:
+        if announce:
             self._announce_soon(current.version)
         return current
 
