@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.deploy.dockerfile import parse
+from tests.deploy.dockerfile_syntax import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 1200
