@@ -22,7 +22,16 @@ else:
 # Without it Reflex times a mirror against npmjs.org before its first install.
 os.environ.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org")
 
+from maestro_app.settings import Settings  # noqa: E402
 from maestro_app.ui import styles  # noqa: E402  (after PATH is set for Reflex)
+
+# Scaled mode: with REDIS_URL (environment or .env) the dashboard's UI state lives in Redis
+# too, so any worker of any replica serves any browser tab, and Reflex starts several
+# Granian workers (GRANIAN_WORKERS, default 2 x cores + 1, at most 8). `REFLEX_REDIS_URL`
+# overrides it.
+# Reflex 0.10.1 cannot prefix its keys (`<client token>_<state>`, `<client token>_lock`,
+# `token_manager_*`); ours all start with `REDIS_KEY_PREFIX:`, so the two never collide.
+_redis_url = Settings().redis_url
 
 config = rx.Config(
     app_name="maestro_app",
@@ -32,4 +41,5 @@ config = rx.Config(
     plugins=[rx.plugins.RadixThemesPlugin(theme=styles.theme())],
     disable_plugins=[rx.plugins.SitemapPlugin],
     show_built_with_reflex=False,
+    redis_url=_redis_url or None,
 )

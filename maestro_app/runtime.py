@@ -5,10 +5,16 @@ Runtime(settings)          built by the composition root; holds no open resource
                            activity flusher, config-version poll, job scheduler
   .snapshot                the current immutable routing snapshot (swapped atomically)
   .reload()                rebuild the snapshot now (after an admin write); reschedules
-                           jobs whose interval setting changed
+                           jobs whose interval setting changed; in scaled mode announces
+                           the new version to every other worker and replica
   .http                    the httpx client of health checks, discovery and warmup
   .metrics                 Prometheus metrics (per-worker files in multiprocess mode)
+  .begin_drain()           on SIGTERM: requests in flight get `shutdown_grace_s` to finish,
+                           then their upstream calls are ended
   .stop()                  stop the jobs, drain the activity queue, close clients
+
+Other processes' config writes arrive by Redis pub/sub (scaled mode) and, as a safety net
+for a lost message, by a one-second poll of the config version (both modes).
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ from redis.asyncio import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from maestro_app.db.engine import as_background_work, make_engine, run_migrations, session_scope
+from maestro_app.db.engine import (
+    as_background_work,
+    make_engine,
+    run_migrations,
+    session_scope,
+    startup_lock,
+)
 from maestro_app.db.secrets import SecretCipher, use_cipher
 from maestro_app.domain.balancing import BalancerState
 from maestro_app.domain.snapshot import Snapshot
@@ -41,6 +53,8 @@ from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
 from maestro_app.services.usage_counters import usage_today
 from maestro_app.settings import Settings
+from maestro_app.shutdown import on_termination
+from maestro_app.stores.config_bus import ConfigBus
 from maestro_app.stores.job_locks import JobLocks
 from maestro_app.stores.ledger import JournalLedger, Ledger, RedisStreamLedger
 from maestro_app.stores.limits import LimitStore, MemoryLimitStore, RedisLimitStore, utc_day
@@ -50,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 CONFIG_POLL_INTERVAL_S = 1.0
 METRICS_PUBLISH_INTERVAL_S = 1.0
+DRAIN_POLL_S = 0.1
+SHUTDOWN_REASON = "the gateway is shutting down"
 # Health checks, discovery and warmup: cheap calls, except a model load (warmup sets its own).
 JOB_HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -83,33 +99,43 @@ class Runtime:
         self.scheduler: JobScheduler | None = None
         self.shared_health: SharedHealth | None = None
         self.job_locks: JobLocks | None = None
-        self.process_id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.config_bus: ConfigBus | None = None
+        # Made again in start(): Granian forks its workers after importing the app.
+        self.process_id = _process_id()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.started = False
+        # True from the stop signal on: /health/ready says so while requests finish.
+        self.draining = False
+        self._restore_signals: Any = lambda: None
         self._reload_lock = threading.Lock()
+        self._config_changed = asyncio.Event()
         self._poll_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Blocking start-up work: schema, first-start seeding, first snapshot."""
-        run_migrations(self.engine, data_dir=self.settings.data_dir)
-        with session_scope(self.engine) as session:
-            bootstrap.seed_first_start(session, settings=self.settings)
+        """Blocking start-up work: schema, first-start seeding, first snapshot. Migrations
+        and seeding run under one lock: workers and replicas starting together on an empty
+        database would otherwise each create the first admin (and the default node)."""
+        with startup_lock(self.engine, self.settings.data_dir):
+            run_migrations(self.engine, data_dir=self.settings.data_dir, locked=True)
+            with session_scope(self.engine) as session:
+                bootstrap.seed_first_start(session, settings=self.settings)
         if isinstance(self.ledger, JournalLedger):
             self.ledger.replay()
         if isinstance(self.limits, MemoryLimitStore):
             day = utc_day(self.limits.clock())
             with Session(self.engine) as session:
                 self.limits.preload(day, usage_today(session, day=day))
-        self.reload()
+        self.reload(announce=False)  # nothing changed: nobody to tell
 
     def redis_key(self, *parts: object) -> str:
         """A Redis key under this deployment's prefix: `redis_key("limits", 3)` -> `maestro:limits:3`."""
         return ":".join((self.settings.redis_key_prefix, *map(str, parts)))
 
     async def start(self) -> None:
+        self.process_id = _process_id()
         if self.settings.redis_url:
             self.redis = Redis.from_url(self.settings.redis_url, decode_responses=False)
             await self.redis.ping()  # type: ignore[misc]
@@ -123,23 +149,28 @@ class Runtime:
             prefix = self.settings.redis_key_prefix
             self.shared_health = SharedHealth(self.redis, prefix=prefix, process_id=self.process_id)
             self.job_locks = JobLocks(self.redis, prefix=prefix)
+            self.config_bus = ConfigBus(self.redis, channel=self.redis_key("config"))
         self._loop = asyncio.get_running_loop()
         self._http = httpx.AsyncClient(timeout=JOB_HTTP_TIMEOUT)
         await asyncio.to_thread(self.prepare)
         await self.ledger.start()
-        self._poll_task = asyncio.create_task(self._poll_config(), name="config-poll")
+        self._poll_task = asyncio.create_task(self._follow_config(), name="config-poll")
+        if self.config_bus is not None:
+            self.spawn(self.config_bus.listen(self._on_announced), name="config-bus")
         if self.metrics.multiprocess_dir is not None:
             forget_dead_workers(self.metrics.multiprocess_dir)
             self.spawn(self._publish_metrics(), name="metrics-publish")
         self.scheduler = JobScheduler(self)
         self.scheduler.start()
         self.started = True
+        self._restore_signals = on_termination(self._loop, self.begin_drain)
         logger.info(
             "runtime started: %d node(s), config version %d", len(self.snapshot.nodes), self.snapshot.version
         )
 
     async def stop(self) -> None:
         self.started = False
+        self._restore_signals()
         if self.scheduler is not None:
             await self.scheduler.shutdown()
             self.scheduler = None
@@ -189,8 +220,13 @@ class Runtime:
         with session_scope(self.engine) as session:
             yield session
 
-    def reload(self) -> Snapshot:
-        """Rebuild the snapshot; concurrent reloads (admin write, poll) never go backwards."""
+    def reload(self, *, announce: bool = True) -> Snapshot:
+        """Rebuild the snapshot; concurrent reloads (admin write, poll) never go backwards.
+
+        Called after a write in this process (`announce`): the version is published to the
+        other processes (even when this process's poll loaded it first). Reloads caused by
+        their announcements or the poll pass False, so one write makes one message, not one
+        per process."""
         with self._reload_lock:
             with Session(self.engine) as session:
                 snapshot = build_snapshot(session)
@@ -198,6 +234,8 @@ class Runtime:
                 self.snapshot = snapshot
             current = self.snapshot
         self._apply_job_settings(current)
+        if announce:
+            self._announce_soon(current.version)
         return current
 
     def _apply_job_settings(self, snapshot: Snapshot) -> None:
@@ -223,10 +261,33 @@ class Runtime:
             name=f"discover-node-{node_id}",
         )
 
-    async def _poll_config(self) -> None:
-        """Safety net for writes made by other processes: rebuild when the version moves."""
+    def _announce_soon(self, version: int) -> None:
+        """Publish `version` from the event loop (reload may run in a worker thread)."""
+        loop = self._loop
+        if self.config_bus is None or loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nobody to tell
+            loop.call_soon_threadsafe(lambda: self.spawn(self._announce(version), name="config-announce"))
+
+    async def _announce(self, version: int) -> None:
+        assert self.config_bus is not None
+        try:
+            await self.config_bus.announce(version)
+        except Exception as exc:  # the others' version poll picks the change up anyway
+            logger.warning("announcing config version %d failed: %s", version, exc)
+
+    async def _on_announced(self, version: int) -> None:
+        if version > self.snapshot.version:
+            self._config_changed.set()
+
+    async def _follow_config(self) -> None:
+        """Rebuild when another process's write is announced, or when the one-second poll
+        of the version (the safety net for a lost announcement) sees it move."""
         while True:
-            await asyncio.sleep(CONFIG_POLL_INTERVAL_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CONFIG_POLL_INTERVAL_S):
+                    await self._config_changed.wait()
+            self._config_changed.clear()
             try:
                 version = await asyncio.to_thread(self._read_version)
                 if version != self.snapshot.version:
@@ -247,8 +308,42 @@ class Runtime:
 
     def _reload_in_background(self) -> None:
         with as_background_work():
-            self.reload()
+            self.reload(announce=False)
 
     def _read_version(self) -> int:
         with as_background_work(), Session(self.engine) as session:
             return read_config_version(session)
+
+    # -- graceful stop -----------------------------------------------------------------
+
+    def open_requests(self) -> int:
+        """Upstream calls in flight in this process."""
+        return sum(self.balancer.in_flight.values())
+
+    def begin_drain(self) -> None:
+        """The server was told to stop (it no longer accepts connections): give the requests
+        in flight `shutdown_grace_s`, then end their upstream calls. The server exits when
+        the last one is answered; `stop()` then drains the ledger."""
+        if self.draining or not self.started:
+            return
+        self.draining = True
+        grace = self.settings.shutdown_grace_s
+        logger.info("stop requested: %d request(s) in flight get up to %g s", self.open_requests(), grace)
+        self.spawn(self._end_after(grace), name="shutdown-grace")
+
+    async def _end_after(self, grace: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self.open_requests() and loop.time() < deadline:
+            await asyncio.sleep(DRAIN_POLL_S)
+        if self.open_requests():
+            logger.warning(
+                "%d request(s) still open after the %g s grace period: ending them",
+                self.open_requests(),
+                grace,
+            )
+            await self.upstream.abort(SHUTDOWN_REASON)
+
+
+def _process_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"

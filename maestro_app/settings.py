@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -35,6 +36,10 @@ class WeakSecretError(RuntimeError):
     """Raised in prod mode when a secret is missing, default or weak."""
 
 
+class ScaledModeError(RuntimeError):
+    """Raised when a deployment would run several processes without what they must share."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -47,6 +52,9 @@ class Settings(BaseSettings):
     # Scaled mode: ledger entries a dead process read but never acknowledged are taken over
     # by another process after this long.
     ledger_claim_idle_s: float = 30.0
+    # SIGTERM: requests in flight get this long to finish before their upstream calls are
+    # ended; then the ledger is drained and the process exits (docs/OPERATIONS.md).
+    shutdown_grace_s: float = Field(default=30.0, ge=0)
     jwt_secret_key: str | None = None
     # Encrypts node API keys and header values in the database (db/secrets.py). Changing it
     # makes the stored ones unreadable: the gateway then refuses to start.
@@ -120,6 +128,40 @@ def check_prod_secrets(settings: Settings) -> None:
         )
 
 
+def check_scaled_mode(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """Several workers or replicas must share Redis and their secrets.
+
+    With `REDIS_URL`, replicas each have their own data dir, so a secret generated there
+    would differ per replica (a token signed by one refused by the other): they must come
+    from the environment. Without it, limits and the ledger live in one process's memory,
+    so more than one worker would give wrong answers.
+    """
+    if settings.redis_url:
+        missing = [
+            name
+            for name, value in (
+                ("JWT_SECRET_KEY", settings.jwt_secret_key),
+                ("ADMIN_TOKEN", settings.admin_token),
+                ("ADMIN_PASSWORD", settings.admin_password),
+            )
+            if not value
+        ]
+        if missing:
+            raise ScaledModeError(
+                "REDIS_URL is set (scaled mode) but " + ", ".join(missing) + " is not: every "
+                "replica must be given the same secrets in its environment"
+            )
+        return
+    workers = environ.get("GRANIAN_WORKERS", "").strip()
+    if workers.isdigit() and int(workers) > 1:
+        raise ScaledModeError(
+            f"GRANIAN_WORKERS={workers} needs REDIS_URL: without Redis, limits and the activity "
+            "ledger live in one process, so run one worker (or set REDIS_URL)"
+        )
+    if environ.get("REFLEX_REDIS_URL"):
+        raise ScaledModeError("REFLEX_REDIS_URL is set but REDIS_URL is not: set both, or neither")
+
+
 def fill_generated_secrets(settings: Settings) -> list[str]:
     """Generate unset secrets once and persist them in the data dir.
 
@@ -159,6 +201,7 @@ def load_settings(**overrides: object) -> Settings:
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if settings.is_prod:
         check_prod_secrets(settings)
+    check_scaled_mode(settings)
     generated = fill_generated_secrets(settings)
     if "admin_password" in generated or "admin_token" in generated:
         logger.warning(

@@ -339,6 +339,9 @@ def process_gateway_factory(tmp_path: Path, database_url: str) -> Iterator[objec
         "ADMIN_PASSWORD": TEST_ADMIN_PASSWORD,
         "JWT_SECRET_KEY": "test-jwt-secret-" + RUN_ID + "-" + "x" * 24,
         "LOG_LEVEL": "WARNING",
+        # One Granian worker unless a test asks for more: with REDIS_URL set, Reflex would
+        # start 2 x cores + 1.
+        "GRANIAN_WORKERS": "1",
     }
 
     def make(port: int | None = None, **env: str) -> ProcessGateway:

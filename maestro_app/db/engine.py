@@ -2,6 +2,8 @@
 
 Migrations run at start under a lock so several workers or replicas starting together
 never race: a PostgreSQL advisory lock, or an exclusive file lock beside the SQLite file.
+`startup_lock` is that lock, for start-up work that must follow the migrations in one
+process at a time (first-start seeding).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def alembic_config(url: str) -> Config:
 
 
 @contextmanager
-def _migration_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
+def startup_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
+    """One process at a time across the deployment (not reentrant: hold it once)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
@@ -96,11 +99,15 @@ def _migration_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_migrations(engine: Engine, *, data_dir: Path) -> None:
-    """`alembic upgrade head`, in-process, once across every process starting now."""
-    with _migration_lock(engine, data_dir):
-        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+def run_migrations(engine: Engine, *, data_dir: Path, locked: bool = False) -> None:
+    """`alembic upgrade head`, in-process, once across every process starting now.
+    `locked`: the caller holds `startup_lock` already."""
+    if not locked:
+        with startup_lock(engine, data_dir):
+            run_migrations(engine, data_dir=data_dir, locked=True)
+        return
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
     logger.info("database schema is at head (%s)", engine.dialect.name)

@@ -80,7 +80,7 @@ def _add_operations(app: FastAPI, runtime: Runtime) -> None:
                 checks["redis"] = "ok"
             except Exception as exc:
                 checks["redis"] = f"error: {type(exc).__name__}"
-        checks["runtime"] = "ok" if runtime.started else "starting"
+        checks["runtime"] = "draining" if runtime.draining else "ok" if runtime.started else "starting"
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ok else "not_ready", "checks": checks},

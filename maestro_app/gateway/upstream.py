@@ -12,8 +12,11 @@ Errors are mapped to three kinds the pipeline acts on:
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -72,16 +75,43 @@ class UpstreamResponse:
         self._resp.close()
 
 
+class _TrackingConnector(aiohttp.TCPConnector):
+    """Remembers the connections handed out, so `abort` can break the ones in use."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.handed_out: weakref.WeakSet[aiohttp.client_reqrep.Connection] = weakref.WeakSet()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        conn = await super().connect(req, traces, timeout)
+        self.handed_out.add(conn)
+        return conn
+
+    def break_in_use(self) -> int:
+        """Abort the transport of every connection still in use: its reader gets the same
+        error as when the node disconnects (waiting for headers or mid-body alike). Closing
+        the session would not: aiohttp drops the reader without waking it."""
+        broken = 0
+        for conn in list(self.handed_out):
+            transport = conn.transport
+            if transport is not None and not transport.is_closing():
+                transport.abort()
+                broken += 1
+        return broken
+
+
 class UpstreamClient:
     def __init__(self, *, timeouts: Timeouts, max_connections: int = 512) -> None:
         self._timeouts = timeouts
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        # Set by abort(): why no upstream call may start any more.
+        self._refusal: str | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _TrackingConnector(
                 limit=self._max_connections, limit_per_host=0, keepalive_timeout=30, ttl_dns_cache=60
             )
             self._session = aiohttp.ClientSession(
@@ -105,6 +135,8 @@ class UpstreamClient:
         headers: Mapping[str, str] | None = None,
         read_timeout: float | None = None,
     ) -> UpstreamResponse:
+        if self._refusal is not None:
+            raise UpstreamConnectError(self._refusal)
         kwargs: dict[str, object] = {}
         if read_timeout is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(
@@ -124,6 +156,19 @@ class UpstreamClient:
         except (aiohttp.ClientError, ConnectionError, OSError) as exc:
             raise UpstreamConnectError(f"cannot reach {url}: {exc or type(exc).__name__}") from exc
         return UpstreamResponse(resp)
+
+    async def abort(self, reason: str) -> None:
+        """End every open upstream call and refuse new ones: a stopping process whose grace
+        period is over. Open streams break off (the relay ends them with an error event in
+        the client's dialect and records them); a failover attempt fails with `reason`."""
+        self._refusal = reason
+        if self._session is not None:
+            connector = self._session.connector
+            if isinstance(connector, _TrackingConnector) and connector.break_in_use():
+                # Let the aborted connections report their loss to their readers before
+                # the session closes them (which would drop the readers unwoken).
+                await asyncio.sleep(0.05)
+        await self.close()
 
     async def close(self) -> None:
         if self._session is not None:

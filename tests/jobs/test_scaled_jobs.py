@@ -70,7 +70,8 @@ def test_both_processes_route_on_one_health_view(scaled_gateway_factory, upstrea
     na = add_node(g1, a, name="a", priority=10)["id"]
     add_node(g1, b, name="b")
     c2 = g2.client(add_user(g1))
-    assert wait_for(lambda: g2.runtime.snapshot.node(na) is not None, 3)
+    # g2 follows every write (announced, or polled): the node, then the user.
+    assert wait_for(lambda: g2.runtime.snapshot.version == g1.runtime.snapshot.version, 3)
     assert chat(c2).status_code == 200  # through g2: `a` now has m loaded
     set_settings(g1, health_check_interval_s=0.4)
     both = (g1, g2)
@@ -101,7 +102,7 @@ def test_warmup_waits_for_a_stream_open_in_the_other_process(scaled_gateway_fact
     token = add_user(g1)
     assert chat(g1.client(token)).status_code == 200
     g1.flush_activity()
-    assert wait_for(lambda: g2.runtime.snapshot.node(node_id) is not None, 3)
+    assert wait_for(lambda: g2.runtime.snapshot.version == g1.runtime.snapshot.version, 3)
     ended: list[float] = []
 
     def stream() -> None:
