@@ -77,7 +77,8 @@ def alembic_config(url: str) -> Config:
 
 
 @contextmanager
-def _migration_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
+def startup_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
+    """Held by one starting process at a time (migrations, the start-up config file)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
@@ -98,7 +99,7 @@ def _migration_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
 
 def run_migrations(engine: Engine, *, data_dir: Path) -> None:
     """`alembic upgrade head`, in-process, once across every process starting now."""
-    with _migration_lock(engine, data_dir):
+    with startup_lock(engine, data_dir):
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
