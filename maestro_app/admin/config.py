@@ -15,14 +15,14 @@ import anyio.from_thread
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from maestro_app.admin.deps import AdminDep, RuntimeDep, SessionDep, commit_and_reload
-from maestro_app.admin.routing import ProtectedRoute
+from maestro_app.admin.routing import ErrorAnswer, ProtectedRoute
 from maestro_app.services import config_export, config_import
 from maestro_app.services.config_import import ImportReport
 
 router = APIRouter(prefix="/config", route_class=ProtectedRoute, tags=["admin: config"])
 
 YAML_TYPE = "application/yaml"
-_YAML_TEXT: dict[str, Any] = {YAML_TYPE: {"schema": {"type": "string"}}}
+_YAML_DOCUMENT: dict[str, Any] = {YAML_TYPE: {"schema": config_import.DOCUMENT_SCHEMA}}
 
 
 async def file_body(request: Request, runtime: RuntimeDep) -> bytes:
@@ -41,7 +41,7 @@ async def file_body(request: Request, runtime: RuntimeDep) -> bytes:
 @router.get(
     "/export",
     response_class=Response,
-    responses={200: {"description": "The configuration as YAML", "content": _YAML_TEXT}},
+    responses={200: {"description": "The configuration as YAML", "content": _YAML_DOCUMENT}},
 )
 def export_config(session: SessionDep) -> Response:
     text = config_export.export_config(session=session)
@@ -50,7 +50,8 @@ def export_config(session: SessionDep) -> Response:
 
 @router.post(
     "/import",
-    openapi_extra={"requestBody": {"required": True, "content": _YAML_TEXT}},
+    openapi_extra={"requestBody": {"required": True, "content": _YAML_DOCUMENT}},
+    responses={413: {"model": ErrorAnswer, "description": "The file is larger than max_body_bytes"}},
 )
 def import_config(
     data: Annotated[bytes, Depends(file_body)],

@@ -106,7 +106,7 @@ class Gateway:
         raw = await read_limited(request, int(snapshot.setting("max_body_bytes")))
         body = parse_object(raw)
         check_fields(body, REQUIRED[f"{ep.dialect}.{ep.kind}"])
-        stream = ep.streams and bool(body.get("stream", ep.stream_default))
+        stream = ep.streams and wants_stream(body, ep)
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
             request_id=uuid.uuid4().hex,
@@ -390,6 +390,13 @@ class Gateway:
             # The gateway could not answer: the request does not count against the quota.
             refund = status >= 500 and usage is None and not output_chars
             await self.rt.limits.settle(reservation, tokens=prompt + completion, refund=refund)
+
+
+def wants_stream(body: dict[str, Any], ep: Endpoint) -> bool:
+    """`stream` as the node will read it: null or absent is the dialect's default (Ollama
+    streams, OpenAI does not), as the bridges and the nodes themselves take it."""
+    value = body.get("stream")
+    return ep.stream_default if value is None else bool(value)
 
 
 def prompt_chars(body: dict[str, Any]) -> int:

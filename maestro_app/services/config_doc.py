@@ -124,11 +124,11 @@ def dump_document(doc: dict[str, Any], *, header: str = "") -> str:
 
 def section(doc: Mapping[str, Any], name: str) -> Entries:
     """The entries of a list section with their paths; `[]` when the section is absent."""
-    items = doc.get(name)
-    if items is None:
+    if name not in doc:
         return []
+    items = doc[name]
     if not isinstance(items, list):
-        raise fail((name,), "must be a list")
+        raise fail((name,), f"must be a list (`{name}: []` for none)")
     entries: Entries = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):

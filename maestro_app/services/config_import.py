@@ -66,7 +66,19 @@ from maestro_app.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = frozenset({"version", "settings"} | set(KINDS) - {"group_members"})
+LIST_SECTIONS = ("nodes", "tool_sets", "model_configs", "model_mappings", "model_groups", "system_prompts", "users")
+SECTIONS = frozenset({"version", "settings", *LIST_SECTIONS})
+# The file's outline as JSON Schema, for the OpenAPI document; entries are checked by their
+# services, field by field, when the file is applied.
+DOCUMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "version": {"type": "integer", "enum": [FORMAT_VERSION]},
+        "settings": {"type": "object"},
+        **{name: {"type": "array", "items": {"type": "object"}} for name in LIST_SECTIONS},
+    },
+    "additionalProperties": False,
+}
 NO_TOKEN_NOTE = (
     "Users created by this import have no token: each gets one when an admin rotates it "
     "(PUT /admin/users/{username}/token)."
