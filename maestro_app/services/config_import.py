@@ -34,7 +34,6 @@ from maestro_app.domain.snapshot import DEFAULT_SETTINGS
 from maestro_app.services import model_configs, nodes, settings_service, tool_sets, users
 from maestro_app.services.audit import record_audit
 from maestro_app.services.config_context import (
-    KINDS,
     ChangedEntity,
     ImportContext,
     SimpleKind,
@@ -66,7 +65,15 @@ from maestro_app.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
-LIST_SECTIONS = ("nodes", "tool_sets", "model_configs", "model_mappings", "model_groups", "system_prompts", "users")
+LIST_SECTIONS = (
+    "nodes",
+    "tool_sets",
+    "model_configs",
+    "model_mappings",
+    "model_groups",
+    "system_prompts",
+    "users",
+)
 SECTIONS = frozenset({"version", "settings", *LIST_SECTIONS})
 # The file's outline as JSON Schema, for the OpenAPI document; entries are checked by their
 # services, field by field, when the file is applied.

@@ -14,14 +14,13 @@ Python API (`operation.as_strategy()`) under a Hypothesis `@given` of our own.
 from __future__ import annotations
 
 import os
-import random
 from typing import Any
 
 import httpx
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -33,12 +32,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import BACKENDS, LiveGateway
+from tests.conftest import LiveGateway
+from tests.fuzz.bounds import FUZZ_BACKEND, FUZZ_SEED, bounded
 
 FUZZ_EXAMPLES = int(os.environ.get("MAESTRO_FUZZ_EXAMPLES", "10"))
 # A login checks an argon2 hash (~0.3 s by design): fewer of them.
 FEWER_EXAMPLES = {("POST", "/admin/auth/login"): 3}
-FUZZ_SEED = int(os.environ.get("MAESTRO_FUZZ_SEED") or random.randrange(2**32))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -68,14 +67,7 @@ def _fuzz(operation: Any, mode: GenerationMode, session: requests.Session) -> No
     checks = [*CHECKS, negative_data_rejection] if mode is GenerationMode.NEGATIVE else CHECKS
     examples = FEWER_EXAMPLES.get((operation.method.upper(), operation.path), FUZZ_EXAMPLES)
 
-    @seed(FUZZ_SEED)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.generate, Phase.shrink],
-    )
+    @bounded(examples)
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         case.call_and_validate(session=session, checks=checks, timeout=30)
@@ -94,11 +86,7 @@ def _modes(operation: Any) -> list[GenerationMode]:
     return [GenerationMode.POSITIVE]
 
 
-# One backend is enough here (the services are shared); PostgreSQL when there is one, as it
-# refuses more (NUL characters, 32-bit overflow) than SQLite.
-@pytest.mark.parametrize(
-    "database_url", ["postgres" if "postgres" in BACKENDS else BACKENDS[0]], indirect=True
-)
+@pytest.mark.parametrize("database_url", [FUZZ_BACKEND], indirect=True)
 def test_admin_api_matches_its_schema(gateway: LiveGateway) -> None:
     loaded = _served_schema(gateway)
     failures: list[str] = []

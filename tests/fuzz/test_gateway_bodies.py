@@ -17,7 +17,6 @@ After every request:
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,19 +24,19 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from maestro_app.db.models import ActivityRecord
 from maestro_app.services.usage_counters import usage_today
 from maestro_app.stores.limits import utc_day
-from tests.conftest import BACKENDS, LiveGateway
+from tests.conftest import LiveGateway
 from tests.fakes.upstream import FakeModel, FakeUpstream
+from tests.fuzz.bounds import FUZZ_BACKEND, FUZZ_SEED, bounded
 from tests.support import add_node, add_user, set_settings, wait_for
 
 FUZZ_EXAMPLES = int(os.environ.get("MAESTRO_FUZZ_GATEWAY_EXAMPLES", "300"))
-FUZZ_SEED = int(os.environ.get("MAESTRO_FUZZ_SEED") or random.randrange(2**32))
 MAX_BODY = 64 * 1024
 
 ENDPOINTS = {
@@ -257,9 +256,7 @@ def _last_id(live: LiveGateway) -> int:
         return max(session.exec(select(ActivityRecord.id)).all(), default=None) or 0
 
 
-@pytest.mark.parametrize(
-    "database_url", ["postgres" if "postgres" in BACKENDS else BACKENDS[0]], indirect=True
-)
+@pytest.mark.parametrize("database_url", [FUZZ_BACKEND], indirect=True)
 def test_gateway_survives_any_body(fuzzed: tuple[LiveGateway, httpx.Client]) -> None:
     live, client = fuzzed
     state = {"last": _last_id(live)}
@@ -277,13 +274,7 @@ def test_gateway_survives_any_body(fuzzed: tuple[LiveGateway, httpx.Client]) -> 
         for body in ODD_BODIES:
             exercise(Probe(path, body, "application/json"))
 
-    @seed(FUZZ_SEED)
-    @settings(
-        max_examples=FUZZ_EXAMPLES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(FUZZ_EXAMPLES)
     @given(probe=probes())
     def run(probe: Probe) -> None:
         exercise(probe)
