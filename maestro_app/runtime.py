@@ -1,7 +1,7 @@
 """Runtime resources of one worker, made in the lifespan and handed to whoever needs them.
 
 Runtime(settings)          built by the composition root; holds no open resource yet
-  .start()                 migrations, first-start seeding, snapshot, upstream client,
+  .start()                 migrations, first-start seeding, MAESTRO_CONFIG, snapshot, upstream client,
                            activity flusher, config-version poll, job scheduler
   .snapshot                the current immutable routing snapshot (swapped atomically)
   .reload()                rebuild the snapshot now (after an admin write); reschedules
@@ -49,6 +49,7 @@ from maestro_app.jobs.scheduler import JobScheduler
 from maestro_app.observability.metrics import GatewayMetrics
 from maestro_app.observability.metrics_files import forget_dead_workers
 from maestro_app.services import bootstrap
+from maestro_app.services.config_import import apply_config_file
 from maestro_app.services.discovery import discover_in_background
 from maestro_app.services.snapshot import build_snapshot, read_config_version
 from maestro_app.services.usage_counters import usage_today
@@ -111,6 +112,8 @@ class Runtime:
         self._config_changed = asyncio.Event()
         self._poll_task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        # Nodes the start-up config file (MAESTRO_CONFIG) created or re-addressed.
+        self._discover_at_start: list[int] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -122,6 +125,16 @@ class Runtime:
             run_migrations(self.engine, data_dir=self.settings.data_dir, locked=True)
             with session_scope(self.engine) as session:
                 bootstrap.seed_first_start(session, settings=self.settings)
+        if self.settings.maestro_config is not None:
+            # Its own turn of the start-up lock, after the schema and the seed are in place.
+            applied = apply_config_file(
+                engine=self.engine,
+                data_dir=self.settings.data_dir,
+                path=self.settings.maestro_config,
+                prune=self.settings.maestro_config_prune,
+                environ=os.environ,
+            )
+            self._discover_at_start = applied.rediscover
         if isinstance(self.ledger, JournalLedger):
             self.ledger.replay()
         if isinstance(self.limits, MemoryLimitStore):
@@ -153,6 +166,8 @@ class Runtime:
         self._loop = asyncio.get_running_loop()
         self._http = httpx.AsyncClient(timeout=JOB_HTTP_TIMEOUT)
         await asyncio.to_thread(self.prepare)
+        for node_id in self._discover_at_start:
+            self.discover_soon(node_id)
         await self.ledger.start()
         self._poll_task = asyncio.create_task(self._follow_config(), name="config-poll")
         if self.config_bus is not None:

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     upstream_connect_timeout_s: float = 5.0
     upstream_read_timeout_s: float = 600.0
     upstream_max_connections: int = Field(default=512, ge=1)
+    # Config as code: a YAML file (the format of GET /admin/config/export) applied at every
+    # start, after migrations; prune as `?prune=true` of the import.
+    maestro_config: Path | None = None
+    maestro_config_prune: bool = False
 
     @property
     def data_dir(self) -> Path:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, StringConstraints
 
 from maestro_app.admin.deps import RuntimeDep, SessionDep
-from maestro_app.admin.routing import AdminRoute
+from maestro_app.admin.routing import AdminRoute, ErrorAnswer
 from maestro_app.services import admins
 from maestro_app.services.common import Body
 
@@ -29,7 +29,13 @@ def build_auth_router() -> APIRouter:
     router = APIRouter(prefix="/auth", route_class=AdminRoute, tags=["admin: auth"])
     throttle = admins.LoginThrottle()
 
-    @router.post("/login")
+    @router.post(
+        "/login",
+        responses={
+            401: {"model": ErrorAnswer, "description": "Wrong username or password"},
+            429: {"model": ErrorAnswer, "description": "Too many failed logins from this client"},
+        },
+    )
     def login(body: LoginBody, request: Request, session: SessionDep, runtime: RuntimeDep) -> LoginAnswer:
         issued = admins.login(
             session=session,

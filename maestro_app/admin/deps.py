@@ -7,12 +7,15 @@ the actor it established.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Query, Request
+from pydantic import BeforeValidator
 from sqlmodel import Session
 
 from maestro_app.gateway.deps import RuntimeDep
@@ -28,7 +31,17 @@ _BEARER = {"WWW-Authenticate": "Bearer"}
 ADMIN_TOKEN_MAX_FAILURES = 10
 ADMIN_TOKEN_WINDOW_S = 60.0
 
-__all__ = ["AdminDep", "NodeIdPath", "Paging", "PagingDep", "RuntimeDep", "SessionDep", "commit_and_reload"]
+__all__ = [
+    "AdminDep",
+    "IsoDate",
+    "IsoDateTime",
+    "NodeIdPath",
+    "Paging",
+    "PagingDep",
+    "RuntimeDep",
+    "SessionDep",
+    "commit_and_reload",
+]
 
 
 def bearer_token(request: Request) -> str:
@@ -99,6 +112,21 @@ class Paging:
 
 # Path ids: an id outside the 32-bit id columns is invalid input, not a database error.
 NodeIdPath = Annotated[int, Path(ge=1, le=INT32_MAX)]
+
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates in a query are ISO 8601 text, as the OpenAPI document says (`format: date`,
+    `date-time`); pydantic alone would also read a number as a Unix timestamp."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an ISO 8601 date or date-time, like 2025-01-31 or 2025-01-31T12:00:00Z")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def paging(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from maestro_app.admin.deps import PagingDep, SessionDep
+from maestro_app.admin.deps import IsoDateTime, PagingDep, SessionDep
 from maestro_app.admin.routing import ProtectedRoute
 from maestro_app.services import activity_query, audit
 from maestro_app.services.activity_query import ActivityItem
@@ -27,8 +26,8 @@ def list_activity(
     node: Filter = None,
     source: Filter = None,
     status: Annotated[str | None, Query(max_length=8)] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: IsoDateTime | None = None,
+    end: IsoDateTime | None = None,
 ) -> Page[ActivityItem]:
     return activity_query.list_activity(
         session=session,

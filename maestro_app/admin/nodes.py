@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import anyio.from_thread
 import httpx
@@ -16,7 +17,7 @@ from maestro_app.admin.deps import (
     SessionDep,
     commit_and_reload,
 )
-from maestro_app.admin.routing import ProtectedRoute
+from maestro_app.admin.routing import ErrorAnswer, ProtectedRoute
 from maestro_app.runtime import Runtime
 from maestro_app.services import discovery, health, node_models, nodes
 from maestro_app.services.common import Page
@@ -26,6 +27,9 @@ from maestro_app.services.node_models import AvailabilityUpdate, NodeModelPublic
 from maestro_app.services.nodes import NodeCreate, NodePublic, NodeUpdate, NodeWrite, PriorityBatch
 
 router = APIRouter(prefix="/nodes", route_class=ProtectedRoute, tags=["admin: nodes"])
+_NODE_CALL: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorAnswer, "description": "The node did not answer as expected"}
+}
 
 
 def _after_write(runtime: Runtime, written: NodeWrite) -> NodePublic:
@@ -84,7 +88,7 @@ def toggle_node(node_id: NodeIdPath, actor: AdminDep, session: SessionDep, runti
     return _after_write(runtime, written)
 
 
-@router.post("/{node_id}/health-check")
+@router.post("/{node_id}/health-check", responses=_NODE_CALL)
 async def check_health(node_id: NodeIdPath, actor: AdminDep, runtime: RuntimeDep) -> HealthResult:
     async with httpx.AsyncClient() as client:
         result = await health.check_node(
@@ -94,7 +98,7 @@ async def check_health(node_id: NodeIdPath, actor: AdminDep, runtime: RuntimeDep
     return result
 
 
-@router.post("/{node_id}/discover")
+@router.post("/{node_id}/discover", responses=_NODE_CALL)
 async def discover(node_id: NodeIdPath, actor: AdminDep, runtime: RuntimeDep) -> DiscoveryResult:
     async with httpx.AsyncClient() as client:
         result = await discovery.discover_node(

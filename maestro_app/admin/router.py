@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from maestro_app.admin import (
+    config,
     dashboard,
     groups,
     logs,
@@ -33,6 +34,7 @@ def build_admin_router() -> APIRouter:
         settings,
         logs,
         dashboard,
+        config,
     ):
         router.include_router(module.router)
     return router

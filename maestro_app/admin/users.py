@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from maestro_app.admin.deps import AdminDep, PagingDep, RuntimeDep, SessionDep, commit_and_reload
+from maestro_app.admin.deps import AdminDep, IsoDate, PagingDep, RuntimeDep, SessionDep, commit_and_reload
 from maestro_app.admin.routing import ProtectedRoute
 from maestro_app.services import activity_query, users
 from maestro_app.services.common import Page
@@ -129,6 +128,6 @@ def clear_limits(username: str, actor: AdminDep, session: SessionDep, runtime: R
 
 @router.get("/{username}/usage")
 def usage(
-    username: str, session: SessionDep, start: date | None = None, end: date | None = None
+    username: str, session: SessionDep, start: IsoDate | None = None, end: IsoDate | None = None
 ) -> activity_query.UsageReport:
     return activity_query.user_usage(session=session, username=username, start=start, end=end)

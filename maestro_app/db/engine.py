@@ -80,7 +80,8 @@ def alembic_config(url: str) -> Config:
 
 @contextmanager
 def startup_lock(engine: Engine, data_dir: Path) -> Iterator[None]:
-    """One process at a time across the deployment (not reentrant: hold it once)."""
+    """One process at a time across the deployment (migrations, first-start seeding, the
+    start-up config file). Not reentrant: hold it once."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})

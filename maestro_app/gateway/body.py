@@ -34,6 +34,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "keep_alive": ((str, int, float), "a duration"),
 }
 
+MAX_MODEL_NAME = 256
+
 REQUIRED: dict[str, tuple[str, ...]] = {
     "openai.chat": ("model", "messages"),
     "openai.completion": ("model", "prompt"),
@@ -111,6 +113,9 @@ def check_fields(body: dict[str, Any], required: tuple[str, ...]) -> None:
     model = body.get("model")
     if isinstance(model, str) and not model.strip():
         raise BadRequest("Field 'model' must not be empty", code="invalid_value")
+    if isinstance(model, str) and len(model) > MAX_MODEL_NAME:
+        # No model, mapping or group name is longer (their columns hold 256 characters).
+        raise BadRequest(f"Field 'model' must be at most {MAX_MODEL_NAME} characters", code="invalid_value")
     messages = body.get("messages")
     if isinstance(messages, list):
         for i, message in enumerate(messages):

@@ -150,7 +150,7 @@ class Gateway:
         except GatewayError as err:
             self.rt.metrics.rejected(endpoint=ep.path, status=err.status)
             raise
-        stream = ep.streams and bool(body.get("stream", ep.stream_default))
+        stream = ep.streams and wants_stream(body, ep)
         ids = current_ids() or new_ids()
         call = Call(
             # Always our own id: it keys the idempotent ledger, so it must be unique.
@@ -449,6 +449,13 @@ class Gateway:
                 tokens=(prompt, completion),
                 error=error,
             )
+
+
+def wants_stream(body: dict[str, Any], ep: Endpoint) -> bool:
+    """`stream` as the node will read it: null or absent is the dialect's default (Ollama
+    streams, OpenAI does not), as the bridges and the nodes themselves take it."""
+    value = body.get("stream")
+    return ep.stream_default if value is None else bool(value)
 
 
 def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:

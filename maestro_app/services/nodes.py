@@ -124,6 +124,14 @@ class NodePublic(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
+class NodeSecrets:
+    """A node's API key and header values in clear."""
+
+    api_key: str | None
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class NodeWrite:
     """A written node, and whether its model list should be discovered (again) now."""
 
@@ -140,6 +148,12 @@ def load_node(session: Session, node_id: int, *, for_update: bool = False) -> No
     if node is None:
         raise EntityNotFound(f"Node {node_id} not found")
     return node
+
+
+def node_secrets(node: Node) -> NodeSecrets:
+    """The node's secrets in clear, for code that must compare or send them (config import);
+    the one reader of the secret columns outside this module's writes."""
+    return NodeSecrets(api_key=node.api_key, headers=dict(node.headers or {}))
 
 
 def _models_counts(session: Session, node_ids: list[int]) -> dict[int, int]:

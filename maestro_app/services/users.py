@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlmodel import Session, col, select
 
 from maestro_app.db.models import User
@@ -30,6 +30,25 @@ TokenLifetime = Annotated[int | None, Field(ge=60, le=MAX_TOKEN_LIFETIME_S)]
 Description = Annotated[str | None, Field(max_length=2000)]
 
 
+def _merge_models(current: list[str], extra: list[str]) -> list[str]:
+    """`current` plus the names of `extra` not already in it (`x` and `x:latest` are one)."""
+    seen = {canonical(m) for m in current}
+    merged = list(current)
+    for name in extra:
+        if canonical(name) not in seen:
+            seen.add(canonical(name))
+            merged.append(name)
+    return merged
+
+
+def _distinct_models(names: list[str]) -> list[str]:
+    return _merge_models([], names)
+
+
+# An allowlist as stored: repeats (`x` and `x:latest` are one) dropped, first spelling kept.
+Allowlist = Annotated[list[ModelName], Field(max_length=1000), AfterValidator(_distinct_models)]
+
+
 class UserCreate(Body):
     username: Username
     is_active: bool = True
@@ -37,7 +56,7 @@ class UserCreate(Body):
     token_limit: DailyLimit = None
     can_manage_models: bool = False
     all_models: bool = False
-    allowed_models: list[ModelName] = Field(default_factory=list, max_length=1000)
+    allowed_models: Allowlist = Field(default_factory=list)
     token_lifetime_s: TokenLifetime = None
     description: Description = None
 
@@ -50,7 +69,7 @@ class UserUpdate(Body):
     token_limit: DailyLimit = None
     can_manage_models: bool | None = None
     all_models: bool | None = None
-    allowed_models: list[ModelName] | None = Field(default=None, max_length=1000)
+    allowed_models: Allowlist | None = None
     description: Description = None
 
 
@@ -138,17 +157,6 @@ def _with_token(user: User, token: str) -> UserWithToken:
     return UserWithToken(**_public(user).model_dump(), token=token)
 
 
-def _merge_models(current: list[str], extra: list[str]) -> list[str]:
-    """`current` plus the names of `extra` not already in it (`x` and `x:latest` are one)."""
-    seen = {canonical(m) for m in current}
-    merged = list(current)
-    for name in extra:
-        if canonical(name) not in seen:
-            seen.add(canonical(name))
-            merged.append(name)
-    return merged
-
-
 def _settable(user: User) -> dict[str, Any]:
     return {
         "is_active": user.is_active,
@@ -176,7 +184,7 @@ def _save(session: Session, user: User, *, actor: str, action: str, details: dic
 # -- CRUD ---------------------------------------------------------------------------------
 
 
-def create_user(*, session: Session, data: UserCreate, actor: str, jwt_secret: str) -> UserWithToken:
+def _insert_user(session: Session, data: UserCreate) -> User:
     if session.exec(select(User.id).where(User.username == data.username)).first() is not None:
         raise EntityConflict(f"User '{data.username}' already exists")
     user = User(
@@ -191,12 +199,25 @@ def create_user(*, session: Session, data: UserCreate, actor: str, jwt_secret: s
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def create_user(*, session: Session, data: UserCreate, actor: str, jwt_secret: str) -> UserWithToken:
+    user = _insert_user(session, data)
     issued = issue_token(user_id=user.id or 0, secret=jwt_secret, lifetime_s=data.token_lifetime_s)
     user.token_jti_hash = issued.jti_hash
     user.token_issued_at = issued.issued_at
     user.token_expires_at = issued.expires_at
     _save(session, user, actor=actor, action="user.create", details=_settable(user))
     return _with_token(user, issued.token)
+
+
+def create_user_without_token(*, session: Session, data: UserCreate, actor: str) -> UserPublic:
+    """A user who cannot call the gateway until an admin rotates a token: a configuration
+    file (config import) never carries tokens."""
+    user = _insert_user(session, data)
+    _save(session, user, actor=actor, action="user.create", details={**_settable(user), "token": None})
+    return _public(user)
 
 
 def list_users(

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from sqlalchemy import Engine
+from sqlalchemy import BigInteger, Engine, Integer
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -63,8 +63,32 @@ class Ledger(Protocol):
         ...
 
 
+INT32 = 2**31 - 1
+_COLUMNS = ActivityRecord.__table__.columns  # type: ignore[attr-defined]
+_TEXT_LIMITS: dict[str, int | None] = {c.name: getattr(c.type, "length", None) for c in _COLUMNS}
+_INT_COLUMNS = frozenset(
+    c.name for c in _COLUMNS if isinstance(c.type, Integer) and not isinstance(c.type, BigInteger)
+)
+
+
+def fit_record(record: Record) -> Record:
+    """The record as the database will take it, whatever a client or a node sent: text cut
+    to its column's length, without NUL characters (PostgreSQL refuses them) or lone
+    surrogates (not UTF-8), whole numbers within the 32-bit columns. One record the database
+    refuses would otherwise stop every later one in the queue."""
+    fitted = dict(record)
+    for key, value in record.items():
+        if isinstance(value, str):
+            text = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+            limit = _TEXT_LIMITS.get(key)
+            fitted[key] = text[:limit] if limit else text
+        elif key in _INT_COLUMNS and isinstance(value, int) and not isinstance(value, bool):
+            fitted[key] = max(-INT32 - 1, min(INT32, value))
+    return fitted
+
+
 def encode_record(record: Record) -> bytes:
-    return orjson.dumps(record)  # datetimes become RFC 3339 strings
+    return orjson.dumps(fit_record(record))  # datetimes become RFC 3339 strings
 
 
 def decode_record(raw: bytes) -> Record | None:
