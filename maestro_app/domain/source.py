@@ -118,7 +118,8 @@ def detect_source(headers: Mapping[str, str], *, dialect: str) -> str:
     raw = getattr(headers, "raw", None)
     if raw is None:
         return _detect(headers, dialect)
-    key = (dialect, *[pair for pair in raw if pair[0] in _HEADERS_RAW])
+    # ASGI servers send lower-case names, but nothing here relies on it.
+    key = (dialect, *[(low, value) for name, value in raw if (low := name.lower()) in _HEADERS_RAW])
     found = _MEMO.get(key)
     if found is None:
         found = _detect(headers, dialect)
