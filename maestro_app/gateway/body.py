@@ -48,7 +48,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 async def read_limited(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"Request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0

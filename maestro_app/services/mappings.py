@@ -130,7 +130,8 @@ def _check_overlap(session: Session, *, display_name: str, node_ids: list[int], 
 
 def load_mapping(session: Session, ref: str | int, *, for_update: bool = False) -> ModelMapping:
     """By id, or by display name when exactly one mapping has it."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 10):
+    # isascii: "³".isdigit() is true, and int("³") fails.
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) < 10):
         found = session.get(ModelMapping, int(ref), with_for_update=for_update)
         if found is not None:
             return found

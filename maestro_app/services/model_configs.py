@@ -91,7 +91,8 @@ def _settable(row: ModelConfig) -> dict[str, Any]:
 
 def load_model_config(session: Session, ref: str | int, *, for_update: bool = False) -> ModelConfig:
     """By id, or by prefix (case-insensitive)."""
-    if isinstance(ref, int) or (ref.isdigit() and len(ref) < 10):
+    # isascii: "³".isdigit() is true, and int("³") fails.
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit() and len(ref) < 10):
         found = session.get(ModelConfig, int(ref), with_for_update=for_update)
         if found is not None:
             return found

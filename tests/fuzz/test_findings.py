@@ -75,3 +75,12 @@ def test_a_record_the_database_would_refuse_no_longer_blocks_the_ledger(gateway:
 def test_fit_record_keeps_what_fits() -> None:
     record = {"request_id": "r1", "model": "llama3", "status_code": 200, "stream": True, "duration_ms": 1.5}
     assert fit_record(record) == record
+
+
+def test_unicode_digits_are_names_not_ids(gateway: LiveGateway) -> None:
+    """`"³".isdigit()` is true but `int("³")` fails: a path reference of such digits was a 500."""
+    admin = gateway.admin
+    for path in ("/admin/model-config/³", "/admin/model-mappings/³", "/admin/model-config/١"):
+        assert admin.get(path).status_code == 404, path
+        assert admin.put(path, json={"description": "x"}).status_code == 404, path
+        assert admin.delete(path).status_code == 404, path
