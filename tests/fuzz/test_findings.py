@@ -84,3 +84,16 @@ def test_unicode_digits_are_names_not_ids(gateway: LiveGateway) -> None:
         assert admin.get(path).status_code == 404, path
         assert admin.put(path, json={"description": "x"}).status_code == 404, path
         assert admin.delete(path).status_code == 404, path
+
+
+def test_text_length_counts_what_was_sent(gateway: LiveGateway) -> None:
+    """maxLength in the OpenAPI document counts the text as sent; it used to be counted after
+    trimming, so text the document calls too long was accepted."""
+    admin = gateway.admin
+    padded = " " * 4 + "a" * 256
+    assert admin.post("/admin/model-config", json={"model_prefix": padded}).status_code == 422
+    assert admin.post("/admin/tool-sets", json={"name": " " + "t" * 128, "tools": None}).status_code == 422
+    blank = admin.post("/admin/model-groups", json={"name": "   "})
+    assert blank.status_code == 422 and "must not be blank" in blank.text
+    trimmed = admin.post("/admin/model-config", json={"model_prefix": "  Qwen  "})
+    assert trimmed.status_code == 201 and trimmed.json()["model_prefix"] == "qwen"
