@@ -53,7 +53,7 @@ async def read_limited(request: Request, max_bytes: int) -> bytes:
     client declared its length). Reads the ASGI messages directly: `Request.stream()` is an
     async generator, measurably slower per request for the one-message bodies clients send."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"Request body is larger than {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -16,6 +16,18 @@ MAX_PAGE_SIZE = 1000
 
 # A row id as input: positive and within the 32-bit id columns.
 EntityId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+
+
+def _trimmed(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+# Trims text after its length is checked, so that `max_length` counts what the client sent,
+# as the OpenAPI document says (`strip_whitespace=True` would trim first, and accept more).
+TRIM = AfterValidator(_trimmed)
 
 RowT = TypeVar("RowT")
 ItemT = TypeVar("ItemT")

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import ModelGroup, ModelGroupMember, Node, utcnow
 from maestro_app.domain.names import NODE_PREFIX
 from maestro_app.services.audit import changes, record_audit
-from maestro_app.services.common import INT32_MAX, Body, EntityId, Page, like_pattern, paginate
+from maestro_app.services.common import INT32_MAX, TRIM, Body, EntityId, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput
 from maestro_app.services.mappings import Capability, _context_length
 from maestro_app.services.snapshot import bump_config_version
@@ -41,9 +41,7 @@ def _ordered_ids(value: list[int]) -> list[int]:
     return list(dict.fromkeys(value))
 
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), AfterValidator(_not_pinned)
-]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM, AfterValidator(_not_pinned)]
 Tags = Annotated[list[Capability], AfterValidator(_tags)]
 NodeIds = Annotated[list[EntityId], Field(max_length=1000), AfterValidator(_ordered_ids)]
 

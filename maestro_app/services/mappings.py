@@ -15,12 +15,12 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import ModelMapping
 from maestro_app.domain.names import NODE_PREFIX, canonical, parse_context_length
 from maestro_app.services.audit import changes, delete_audited, save_audited
-from maestro_app.services.common import INT32_MAX, Body, EntityId, Page, like_pattern, paginate
+from maestro_app.services.common import INT32_MAX, TRIM, Body, EntityId, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.nodes import resolve_node_ids
 
 Capability = Literal["completion", "tools", "vision", "thinking", "embedding"]
-ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM]
 
 
 def _check_display_name(value: str) -> str:
@@ -130,7 +130,8 @@ def _check_overlap(session: Session, *, display_name: str, node_ids: list[int], 
 
 def load_mapping(session: Session, ref: str | int, *, for_update: bool = False) -> ModelMapping:
     """By id, or by display name when exactly one mapping has it."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 10):
+    # isascii: "³".isdigit() is true, and int("³") fails.
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit() and len(ref) < 10):
         found = session.get(ModelMapping, int(ref), with_for_update=for_update)
         if found is not None:
             return found

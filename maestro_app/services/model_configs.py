@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import ModelConfig, ToolSet
 from maestro_app.domain.request_rules import PROTECTED_PARAMS
 from maestro_app.services.audit import changes, delete_audited, save_audited
-from maestro_app.services.common import Body, Page, like_pattern, paginate
+from maestro_app.services.common import TRIM, Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound, InvalidInput
 from maestro_app.services.tool_sets import ToolNames, ToolSetName, unique_names
 
-Prefix = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=256)]
+Prefix = Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=256), TRIM]
 
 
 def _check_params(names: list[str]) -> list[str]:
@@ -34,7 +34,7 @@ def _check_params(names: list[str]) -> list[str]:
     return unique_names(names) or []
 
 
-ParamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+ParamName = Annotated[str, StringConstraints(min_length=1, max_length=128), TRIM]
 ParamNames = Annotated[list[ParamName], Field(max_length=200), AfterValidator(_check_params)]
 
 
@@ -91,7 +91,8 @@ def _settable(row: ModelConfig) -> dict[str, Any]:
 
 def load_model_config(session: Session, ref: str | int, *, for_update: bool = False) -> ModelConfig:
     """By id, or by prefix (case-insensitive)."""
-    if isinstance(ref, int) or (ref.isdigit() and len(ref) < 10):
+    # isascii: "³".isdigit() is true, and int("³") fails.
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit() and len(ref) < 10):
         found = session.get(ModelConfig, int(ref), with_for_update=for_update)
         if found is not None:
             return found

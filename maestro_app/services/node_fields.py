@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from maestro_app.services.common import TRIM
+
 CODE_PATTERN = r"^[a-z0-9_-]{1,64}$"
 MASK = "…"
 # A secret shorter than this is masked completely: showing 7 of its characters would give
@@ -101,7 +103,7 @@ HttpUrl = Annotated[str, AfterValidator(check_http_url)]
 ProbeUrl = Annotated[str | None, AfterValidator(_check_probe_url)]
 Secret = Annotated[str | None, Field(max_length=4096), AfterValidator(_check_secret)]
 Headers = Annotated[dict[str, str], Field(max_length=64), AfterValidator(_check_headers)]
-NodeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+NodeName = Annotated[str, StringConstraints(min_length=1, max_length=128), TRIM]
 Code = Annotated[str | None, StringConstraints(pattern=CODE_PATTERN)]
 Priority = Annotated[int, Field(ge=-PRIORITY_BOUND, le=PRIORITY_BOUND)]
 Weight = Annotated[int, Field(ge=0, le=PRIORITY_BOUND)]

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from maestro_app.db.models import Setting, utcnow
 from maestro_app.domain.snapshot import DEFAULT_SETTINGS
 from maestro_app.services.audit import record_audit
-from maestro_app.services.common import Body
+from maestro_app.services.common import TRIM, Body
 from maestro_app.services.snapshot import bump_config_version, runtime_settings
 
 Seconds = Annotated[int, Field(ge=1, le=30 * 86400)]
@@ -79,9 +79,7 @@ class SettingsUpdate(Body):
     max_body_bytes: Annotated[int, Field(ge=1024, le=2**40)] | None = None
     default_context_length: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     node_cooldown_s: Seconds | None = None
-    grafana_model: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)] | None
-    ) = None
+    grafana_model: Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM] | None = None
 
 
 def get_settings(*, session: Session) -> dict[str, Any]:

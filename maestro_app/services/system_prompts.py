@@ -14,12 +14,12 @@ from sqlmodel import Session, col, select
 
 from maestro_app.db.models import SystemPrompt
 from maestro_app.services.audit import changes, delete_audited, save_audited
-from maestro_app.services.common import INT32_MAX, Body, Page, paginate
+from maestro_app.services.common import INT32_MAX, TRIM, Body, Page, paginate
 from maestro_app.services.errors import EntityNotFound
 
 ScopeType = Literal["user", "node", "group", "model", "mapping"]
-ScopeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-PromptText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100_000)]
+ScopeValue = Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM]
+PromptText = Annotated[str, StringConstraints(min_length=1, max_length=100_000), TRIM]
 PromptPriority = Annotated[int, Field(ge=-INT32_MAX, le=INT32_MAX)]
 
 

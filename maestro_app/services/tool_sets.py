@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 from maestro_app.db.models import ModelConfig, Setting, ToolSet, utcnow
 from maestro_app.domain.tool_presets import PRESETS
 from maestro_app.services.audit import changes, delete_audited, save_audited
-from maestro_app.services.common import Body, Page, like_pattern, paginate
+from maestro_app.services.common import TRIM, Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.snapshot import bump_config_version
 
@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 PRESETS_SEEDED_KEY = "tool_set_presets_seeded"
 
-ToolSetName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-ToolName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+ToolSetName = Annotated[str, StringConstraints(min_length=1, max_length=128), TRIM]
+ToolName = Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM]
 
 
 def unique_names(names: list[str] | None) -> list[str] | None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from maestro_app.db.models import User
 from maestro_app.domain.names import canonical
 from maestro_app.services.audit import changes, record_audit, save_audited
-from maestro_app.services.common import INT32_MAX, Body, Page, like_pattern, paginate
+from maestro_app.services.common import INT32_MAX, TRIM, Body, Page, like_pattern, paginate
 from maestro_app.services.errors import EntityConflict, EntityNotFound
 from maestro_app.services.snapshot import bump_config_version
 from maestro_app.services.tokens import issue_token
@@ -24,7 +24,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,128}$"
 MAX_TOKEN_LIFETIME_S = 10 * 366 * 86400
 
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
-ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=256), TRIM]
 DailyLimit = Annotated[int | None, Field(ge=0, le=INT32_MAX)]
 TokenLifetime = Annotated[int | None, Field(ge=60, le=MAX_TOKEN_LIFETIME_S)]
 Description = Annotated[str | None, Field(max_length=2000)]

@@ -75,3 +75,25 @@ def test_a_record_the_database_would_refuse_no_longer_blocks_the_ledger(gateway:
 def test_fit_record_keeps_what_fits() -> None:
     record = {"request_id": "r1", "model": "llama3", "status_code": 200, "stream": True, "duration_ms": 1.5}
     assert fit_record(record) == record
+
+
+def test_unicode_digits_are_names_not_ids(gateway: LiveGateway) -> None:
+    """`"³".isdigit()` is true but `int("³")` fails: a path reference of such digits was a 500."""
+    admin = gateway.admin
+    for path in ("/admin/model-config/³", "/admin/model-mappings/³", "/admin/model-config/١"):
+        assert admin.get(path).status_code == 404, path
+        assert admin.put(path, json={"description": "x"}).status_code == 404, path
+        assert admin.delete(path).status_code == 404, path
+
+
+def test_text_length_counts_what_was_sent(gateway: LiveGateway) -> None:
+    """maxLength in the OpenAPI document counts the text as sent; it used to be counted after
+    trimming, so text the document calls too long was accepted."""
+    admin = gateway.admin
+    padded = " " * 4 + "a" * 256
+    assert admin.post("/admin/model-config", json={"model_prefix": padded}).status_code == 422
+    assert admin.post("/admin/tool-sets", json={"name": " " + "t" * 128, "tools": None}).status_code == 422
+    blank = admin.post("/admin/model-groups", json={"name": "   "})
+    assert blank.status_code == 422 and "must not be blank" in blank.text
+    trimmed = admin.post("/admin/model-config", json={"model_prefix": "  Qwen  "})
+    assert trimmed.status_code == 201 and trimmed.json()["model_prefix"] == "qwen"
