@@ -123,6 +123,11 @@ class SimpleKind:
     update: Callable[..., Any]
     delete: Callable[..., Any]
     refused: Mapping[str, str] = field(default_factory=dict)
+    # Update and delete take the row's id (a model prefix of digits would read as an id).
+    ref_by_id: bool = False
+
+    def ref(self, row: Any) -> dict[str, Any]:
+        return {self.ref_arg: row.id if self.ref_by_id else getattr(row, self.key_field)}
 
 
 def parse_entries(spec: SimpleKind, entries: Entries) -> list[tuple[DocPath, BaseModel]]:
@@ -157,7 +162,7 @@ def upsert_entries(ctx: ImportContext, spec: SimpleKind, bodies: list[tuple[DocP
             desired=body.model_dump(include=set(spec.fields)),
             service=spec.update,
             body=spec.update_body,
-            **{spec.ref_arg: key},
+            **spec.ref(current),
         )
 
 
@@ -165,8 +170,9 @@ def prune_entries(ctx: ImportContext, spec: SimpleKind, bodies: list[tuple[DocPa
     if not ctx.pruning(spec.kind):
         return
     kept = {getattr(body, spec.key_field) for _, body in bodies}
-    for key in sorted(set(_existing(ctx, spec)) - kept):
-        ctx.delete(spec.kind, key, spec.delete, **{spec.ref_arg: key})
+    existing = _existing(ctx, spec)
+    for key in sorted(set(existing) - kept):
+        ctx.delete(spec.kind, key, spec.delete, **spec.ref(existing[key]))
 
 
 def once(listed: dict[str, DocPath], key: str, path: DocPath) -> None:

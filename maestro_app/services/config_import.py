@@ -371,6 +371,7 @@ MODEL_CONFIGS = SimpleKind(
     update=model_configs.update_model_config,
     delete=model_configs.delete_model_config,
     refused={"id": "model configs are named by model_prefix"},
+    ref_by_id=True,
 )
 USERS = SimpleKind(
     kind="users",

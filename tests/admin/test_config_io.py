@@ -558,3 +558,26 @@ def test_bad_maestro_config_stops_the_start(gateway_factory: GatewayFactory, tmp
         gateway_factory(maestro_config=path)
     with pytest.raises(ConfigFileError, match="cannot read it"):
         gateway_factory(maestro_config=tmp_path / "missing.yaml")
+
+
+def test_a_prefix_of_digits_is_a_prefix_not_an_id(live: LiveGateway, admin: httpx.Client) -> None:
+    """The model-config service reads a reference of digits as an id first: the import names
+    configs by id, so a prefix like "1" never changes the config whose id is 1."""
+    first = _ok(admin.post("/admin/model-config", json={"model_prefix": "llama"}), 201)
+    digits = str(first["id"])
+    _ok(_import(admin, f"model_configs:\n  - {{model_prefix: llama}}\n  - {{model_prefix: '{digits}'}}\n"))
+    text = f"model_configs:\n  - {{model_prefix: llama}}\n  - {{model_prefix: '{digits}', maintenance_mode: true}}\n"
+    report = _ok(_import(admin, text))
+    assert report["changed"]["model_configs"] == [{"key": digits, "fields": ["maintenance_mode"]}]
+    configs = admin.get("/admin/model-config").json()["items"]
+    assert sorted((c["model_prefix"], c["maintenance_mode"]) for c in configs) == [
+        (digits, True),
+        ("llama", False),
+    ]
+    report = _ok(
+        _import(
+            admin, f"model_configs:\n  - {{model_prefix: '{digits}', maintenance_mode: true}}\n", prune=True
+        )
+    )
+    assert report["deleted"]["model_configs"] == ["llama"]
+    assert [c["model_prefix"] for c in admin.get("/admin/model-config").json()["items"]] == [digits]

@@ -149,9 +149,11 @@ class Probe:
     path: str
     body: bytes
     content_type: str | None
+    user: str = "fuzzer"
 
     def __repr__(self) -> str:  # short, for Hypothesis's falsifying example
-        return f"Probe({self.path!r}, {self.body[:300]!r}{'...' if len(self.body) > 300 else ''}, {self.content_type!r})"
+        body = self.body[:300] + (b"..." if len(self.body) > 300 else b"")
+        return f"Probe({self.path!r}, {body!r}, {self.content_type!r}, user={self.user!r})"
 
 
 def _dump(value: Any) -> bytes:
@@ -176,11 +178,16 @@ def probes(draw: st.DrawFn) -> Probe:
         body = _dump(plausible)
         if kind == "truncated" and body:
             body = body[: draw(st.integers(0, len(body) - 1))]
-    return Probe(path, body, draw(st.sampled_from(CONTENT_TYPES)))
+    user = draw(st.sampled_from(["fuzzer"] * 5 + ["capped"]))
+    return Probe(path, body, draw(st.sampled_from(CONTENT_TYPES)), user)
 
 
 @pytest.fixture
-def fuzzed(gateway: LiveGateway, upstream_factory: Any) -> Iterator[tuple[LiveGateway, httpx.Client]]:
+def fuzzed(
+    gateway: LiveGateway, upstream_factory: Any
+) -> Iterator[tuple[LiveGateway, dict[str, httpx.Client]]]:
+    """The gateway with an Ollama and a vLLM node (one fake), a user with an allowlist and a
+    user whose daily request limit is 0 (every request it routes is refused with 429)."""
     fake: FakeUpstream = upstream_factory(
         [FakeModel("llama3:latest"), FakeModel("embedder", capabilities=["embedding"])],
         record=False,
@@ -189,9 +196,13 @@ def fuzzed(gateway: LiveGateway, upstream_factory: Any) -> Iterator[tuple[LiveGa
     add_node(gateway, fake, name="ol", code="ol")
     add_node(gateway, fake, name="vl", code="vl", node_type="vllm")
     set_settings(gateway, max_body_bytes=MAX_BODY)
-    token = add_user(gateway, "fuzzer", all_models=False, allowed_models=MODELS[:5] + ["unknown-model"])
-    with gateway.client(token) as client:
-        yield gateway, client
+    tokens = {
+        "fuzzer": add_user(
+            gateway, "fuzzer", all_models=False, allowed_models=MODELS[:5] + ["unknown-model"]
+        ),
+        "capped": add_user(gateway, "capped", request_limit=0),
+    }
+    yield gateway, {user: gateway.client(token) for user, token in tokens.items()}
 
 
 def _new_records(live: LiveGateway, after: int) -> list[ActivityRecord]:
@@ -257,13 +268,14 @@ def _last_id(live: LiveGateway) -> int:
 
 
 @pytest.mark.parametrize("database_url", [FUZZ_BACKEND], indirect=True)
-def test_gateway_survives_any_body(fuzzed: tuple[LiveGateway, httpx.Client]) -> None:
-    live, client = fuzzed
+def test_gateway_survives_any_body(fuzzed: tuple[LiveGateway, dict[str, httpx.Client]]) -> None:
+    live, clients = fuzzed
+    client = clients["fuzzer"]
     state = {"last": _last_id(live)}
 
     def exercise(probe: Probe) -> None:
         headers = {"Content-Type": probe.content_type} if probe.content_type else {}
-        resp = client.post(probe.path, content=probe.body, headers=headers)
+        resp = clients[probe.user].post(probe.path, content=probe.body, headers=headers)
         records = _new_records(live, state["last"])
         if records:  # before any assertion: the next request starts after these
             state["last"] = records[-1].id or state["last"]
@@ -289,8 +301,9 @@ def test_gateway_survives_any_body(fuzzed: tuple[LiveGateway, httpx.Client]) -> 
     assert client.get("/health/ready").status_code == 200
     # The flusher's own loop (not a flush of ours) stores the record: it is alive.
     assert wait_for(lambda: _stored_after(live, state["last"]), timeout=10) == 1
-    user_id = live.admin.get("/admin/users/fuzzer").json()["id"]
-    counted = live.run(live.runtime.limits.usage(user_id))
     with Session(live.runtime.engine) as session:
         ledger = {u: (n, t) for u, n, t in usage_today(session, day=utc_day(live.runtime.limits.clock()))}
-    assert counted == ledger[user_id], "the limit counters and the ledger disagree"
+    for user in clients:
+        user_id = live.admin.get(f"/admin/users/{user}").json()["id"]
+        counted = live.run(live.runtime.limits.usage(user_id))
+        assert counted == ledger.get(user_id, (0, 0)), f"{user}: the limit counters and the ledger disagree"
