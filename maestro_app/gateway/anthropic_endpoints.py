@@ -83,7 +83,8 @@ def _model(entry: CatalogEntry) -> dict[str, Any]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return _PAGE_DEFAULT
-    if not raw.isdigit() or not 1 <= int(raw) <= _PAGE_MAX:
+    # isascii: "³".isdigit() is true, and int("³") fails.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= _PAGE_MAX:
         raise BadRequest(f"limit must be an integer from 1 to {_PAGE_MAX}", code="invalid_value")
     return int(raw)
 

@@ -153,8 +153,9 @@ def test_model_listing(gateway: LiveGateway, node: FakeUpstream) -> None:
     assert openai_shape["object"] == "list" and openai_shape["data"][0]["object"] == "model"
     one = httpx.get(gateway.url + "/v1/models/claude-sonnet", headers={"Authorization": f"Bearer {token}"})
     assert one.status_code == 200 and one.json()["object"] == "model" and one.json()["id"] == "claude-sonnet"
-    bad = httpx.get(gateway.url + "/anthropic/v1/models?limit=0", headers={"x-api-key": token})
-    assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
+    for limit in ("0", "³", "x"):  # "³".isdigit() is true, and int("³") fails
+        bad = httpx.get(gateway.url + f"/anthropic/v1/models?limit={limit}", headers={"x-api-key": token})
+        assert bad.status_code == 400 and bad.json()["error"]["type"] == "invalid_request_error"
 
 
 def test_model_config_and_system_prompts_apply(

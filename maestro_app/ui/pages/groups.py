@@ -353,7 +353,7 @@ class GroupsState(ListPageState, AuthState):
 
     @admin_event
     def toggle_member_node(self, node_id: str, on: bool) -> None:
-        if str(node_id).isdigit():
+        if str(node_id).isascii() and str(node_id).isdigit():
             self.member_node_ids = toggled(self.member_node_ids, str(node_id), bool(on))
 
     @admin_event

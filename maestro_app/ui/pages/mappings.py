@@ -172,7 +172,7 @@ class MappingsState(AuthState):
     @admin_event
     def toggle_node(self, node_id: str, on: bool) -> None:
         node_id = str(node_id)
-        if not node_id.isdigit():
+        if not (node_id.isascii() and node_id.isdigit()):
             return
         if on and node_id not in self.form_node_ids:
             self.form_node_ids = [*self.form_node_ids, node_id]

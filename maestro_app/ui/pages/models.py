@@ -112,7 +112,7 @@ class ModelsState(AuthState):
 
     @admin_event
     def select_node(self, node_id: str) -> EventSpec | None:
-        if not str(node_id).isdigit():
+        if not (str(node_id).isascii() and str(node_id).isdigit()):
             return None
         return rx.redirect(f"{routes.MODELS}?node={int(node_id)}")
 
