@@ -45,6 +45,7 @@ from maestro_app.gateway.relay import (
     relay_stream,
     until_disconnected,
 )
+from maestro_app.gateway.request_facts import needs_of, reservation_estimate, wants_stream
 from maestro_app.gateway.shaping import shape_request
 from maestro_app.gateway.upstream import (
     UpstreamError,
@@ -53,9 +54,8 @@ from maestro_app.gateway.upstream import (
 )
 from maestro_app.observability.logs import log_request
 from maestro_app.observability.request_ids import current_ids, new_ids
-from maestro_app.providers.ollama import images_in_ollama_request, is_load_request, load_answer
-from maestro_app.providers.openai import images_in_openai_messages
-from maestro_app.providers.responses import responses_needs, responses_prompt_chars
+from maestro_app.providers.ollama import is_load_request, load_answer
+from maestro_app.providers.responses import responses_prompt_chars
 from maestro_app.providers.tokens import estimate_tokens, prompt_chars
 from maestro_app.providers.types import Usage
 from maestro_app.runtime import Runtime
@@ -449,37 +449,6 @@ class Gateway:
                 tokens=(prompt, completion),
                 error=error,
             )
-
-
-def wants_stream(body: dict[str, Any], ep: Endpoint) -> bool:
-    """`stream` as the node will read it: null or absent is the dialect's default (Ollama
-    streams, OpenAI does not), as the bridges and the nodes themselves take it."""
-    value = body.get("stream")
-    return ep.stream_default if value is None else bool(value)
-
-
-def reservation_estimate(body: dict[str, Any], prompt_chars: int) -> int:
-    """Tokens to reserve at admission: the prompt, plus the answer size the client asked for."""
-    asked = body.get("max_tokens") or body.get("max_completion_tokens") or body.get("max_output_tokens")
-    options = body.get("options")
-    if asked is None and isinstance(options, dict):
-        asked = options.get("num_predict")
-    bound = asked if isinstance(asked, int) and not isinstance(asked, bool) and asked > 0 else 0
-    return estimate_tokens(prompt_chars) + min(bound, 32768)
-
-
-def needs_of(body: dict[str, Any], ep: Endpoint) -> frozenset[str]:
-    if ep.kind == "responses":
-        return responses_needs(body)
-    needs: set[str] = set()
-    if body.get("tools"):
-        needs.add("tools")
-    if ep.dialect != "ollama":  # OpenAI chat, or a body prepared as OpenAI chat (Anthropic)
-        if images_in_openai_messages(body.get("messages")):
-            needs.add("vision")
-    elif images_in_ollama_request(body):
-        needs.add("vision")
-    return frozenset(needs)
 
 
 async def _error_detail(resp: UpstreamResponse) -> str:

@@ -37,10 +37,12 @@ class FilteredList(rx.State, mixin=True):
         return any(self.filters.values())
 
     def _filters_from(self, values: dict[str, Any]) -> dict[str, str]:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define _filters_from (a page hook of FilteredList)"
+        )
 
     async def _show(self, filters: dict[str, str], offset: int) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _show (a page hook of FilteredList)")
 
     @staticmethod
     def _last_page_offset(total: int) -> int:

@@ -52,16 +52,18 @@ class ListPageState(rx.State, mixin=True):
     # -- what each page says ---------------------------------------------------------------
 
     async def _fetch(self) -> Page[Any]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _fetch (a page hook of ListPageState)")
 
     def _show(self, items: list[Any]) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _show (a page hook of ListPageState)")
 
     def _delete_label(self, key: str) -> str | None:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define _delete_label (a page hook of ListPageState)"
+        )
 
     async def _delete(self, key: str) -> str:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _delete (a page hook of ListPageState)")
 
     def _close_dialogs(self) -> None:
         self.editor_open = False
