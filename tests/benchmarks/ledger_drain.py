@@ -2,12 +2,14 @@
 
     python -m tests.benchmarks.ledger_drain [--records 2000] [--repeat 5]
 
-On a migrated SQLite database (temporary directory), times the three steps of
-`JournalLedger._drain` per record — decode a journal line, insert through SQLAlchemy Core
-(`insert_records`, what the flusher does), commit — and, for comparison, the same rows
-inserted with one DB-API `executemany` of tuples, with and without the rollup triggers
-(`activity_rollup_insert`). The flusher runs in the gateway worker (a to_thread), so every
-microsecond here is CPU, and GIL time, taken from the event loop on the same core.
+On a migrated SQLite database (temporary directory), times per record: decoding a journal
+line; `insert_records`, what the flusher does (DB-API `executemany` of tuples, the rollups
+summed once per batch, migration 0006); and, for comparison, the path before 0006
+(SQLAlchemy Core executemany, two rollup upserts per row from the trigger) and
+`insert_records` without the request log's filter indexes. The flusher runs in the gateway
+worker (a to_thread), so every microsecond here is CPU taken from the event loop's core;
+`GIL-held` is the part spent outside SQLite (the sqlite3 module releases the GIL around
+each step), which the event loop waits for.
 Not collected by pytest (`tests/benchmarks` is excluded in pyproject.toml).
 """
 
@@ -19,15 +21,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from maestro_app.db.engine import make_engine, run_migrations
-from maestro_app.db.models import utcnow
-from maestro_app.stores.ledger import decode_record, encode_record, insert_records
+from maestro_app.db.models import ActivityRecord, utcnow
+from maestro_app.stores.ledger import _sqlite_row, decode_record, encode_record, insert_records
 
 
 def sample_record() -> dict[str, Any]:
@@ -55,24 +57,11 @@ def sample_record() -> dict[str, Any]:
     }
 
 
-def insert_dbapi(engine: Engine, records: list[dict[str, Any]]) -> None:
-    cols = list(records[0])
-    sql = (
-        f"INSERT INTO activity_records ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-        "ON CONFLICT (request_id) DO NOTHING"
-    )
-    rows = [
-        tuple(
-            v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in (r[c] for c in cols)
-        )
-        for r in records
-    ]
-    raw = engine.raw_connection()
-    try:
-        raw.cursor().executemany(sql, rows)
-        raw.commit()
-    finally:
-        raw.close()
+def insert_sqlalchemy(engine: Engine, records: list[dict[str, Any]]) -> None:
+    """The flusher before migration 0006: SQLAlchemy Core, the row trigger doing the rollups."""
+    table = ActivityRecord.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=["request_id"]), records)
 
 
 def per_record_us(fn: Callable[[], None], n: int, repeat: int, reset: Callable[[], None]) -> float:
@@ -109,26 +98,17 @@ def main(argv: list[str] | None = None) -> int:
             "decode a journal line (orjson + fromisoformat)": per_record_us(
                 decode_only, n, args.repeat, lambda: None
             ),
-            "insert_records (SQLAlchemy Core, what the flusher does)": per_record_us(
+            "insert_records (what the flusher does: executemany, rollups per batch)": per_record_us(
                 lambda: insert_records(engine, decoded), n, args.repeat, fresh
             ),
-            "DB-API executemany of tuples": per_record_us(
-                lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh
+            "GIL-held part of insert_records (building the rows)": per_record_us(
+                lambda: [_sqlite_row(r) for r in decoded], n, args.repeat, fresh
+            ),
+            "before 0006: SQLAlchemy Core, rollups by the row trigger": per_record_us(
+                lambda: insert_sqlalchemy(engine, decoded), n, args.repeat, fresh
             ),
         }
         with engine.begin() as conn:
-            trigger_sql = conn.execute(
-                text("SELECT sql FROM sqlite_master WHERE type='trigger' AND name='activity_rollup_insert'")
-            ).scalar_one()
-            conn.execute(text("DROP TRIGGER activity_rollup_insert"))
-        results["DB-API executemany, rollup trigger dropped"] = per_record_us(
-            lambda: insert_dbapi(engine, decoded), n, args.repeat, fresh
-        )
-        results["insert_records, rollup trigger dropped"] = per_record_us(
-            lambda: insert_records(engine, decoded), n, args.repeat, fresh
-        )
-        with engine.begin() as conn:
-            conn.execute(text(trigger_sql))
             indexes = conn.execute(
                 text(
                     "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='activity_records' AND sql IS NOT NULL"

@@ -1,9 +1,11 @@
 """The hourly rollups equal the ledger's aggregates after inserts, duplicate inserts,
-deletes and updates (triggers of migration 0002), on SQLite and PostgreSQL."""
+deletes and updates (triggers of migration 0002; on SQLite the ledger's batches sum
+themselves, migration 0006), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +22,7 @@ from alembic import command
 from maestro_app.db.engine import alembic_config, make_engine, run_migrations
 from maestro_app.db.models import ActivityHourly, ActivityHourlyUser, ActivityRecord
 from maestro_app.services.time_buckets import floor_to
+from maestro_app.stores.ledger import decode_record, encode_record, insert_records
 from tests.db.support import empty_database
 
 START = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
@@ -175,3 +178,56 @@ def test_the_migration_sums_existing_activity(database_url: str, tmp_path: Path)
         command.upgrade(cfg, "head")
     assert _rollups(made) == _expected(made)
     made.dispose()
+
+
+def _ledger_records(rng: random.Random, n: int, prefix: str) -> list[dict[str, Any]]:
+    records = _records(rng, n, prefix)
+    for record in records:
+        record.update(
+            client_request_id=None, node_id=None, node_name="n1", source="curl", ttfb_ms=None, error=None
+        )
+        record["total_tokens"] = record["prompt_tokens"] + record["completion_tokens"]
+    return records
+
+
+def test_the_ledgers_batches_keep_the_rollups_exact(engine: Engine) -> None:
+    """The flusher's own path (`insert_records`: on SQLite one grouped rollup per batch, the
+    row trigger standing aside) gives the same rollups as the triggers."""
+    rng = random.Random(11)
+    first = _ledger_records(rng, 400, "l")
+    assert insert_records(engine, first) == 400
+    assert _rollups(engine) == _expected(engine)
+    # A replayed segment: half already stored, half new, one line journalled by an older
+    # version (no `client_request_id`), several hours, one record twice in a batch.
+    older = _ledger_records(rng, 1, "old")[0]
+    del older["client_request_id"]
+    replayed = decode_record(encode_record(older))
+    assert replayed is not None
+    second = first[:200] + _ledger_records(rng, 150, "m") + [replayed]
+    insert_records(engine, second + second[-3:])
+    assert _rollups(engine) == _expected(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ActivityRecord)).scalar_one() == 551
+        # The marker never outlives the ledger's transaction.
+        assert conn.execute(sa.text("SELECT count(*) FROM activity_rollup_deferred")).scalar_one() == 0
+    # Any other writer still goes through the trigger.
+    _insert(engine, _records(rng, 40, "t"))
+    assert _rollups(engine) == _expected(engine)
+
+
+def test_a_refused_batch_changes_nothing(engine: Engine) -> None:
+    rng = random.Random(12)
+    insert_records(engine, _ledger_records(rng, 50, "ok"))
+    before = _rollups(engine)
+    bad = _ledger_records(rng, 20, "bad")
+    bad[7]["endpoint"] = None  # NOT NULL: the database refuses the whole batch
+    with pytest.raises(
+        sa.exc.IntegrityError if engine.dialect.name == "postgresql" else sqlite3.IntegrityError
+    ):
+        insert_records(engine, bad)
+    assert _rollups(engine) == before == _expected(engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ActivityRecord)).scalar_one() == 50
+        assert conn.execute(sa.text("SELECT count(*) FROM activity_rollup_deferred")).scalar_one() == 0
+    insert_records(engine, _ledger_records(rng, 10, "after"))  # the pooled connection still works
+    assert _rollups(engine) == _expected(engine)
