@@ -121,6 +121,9 @@ def _member_attempts(
         priority=lambda m: -m.priority,
         weight=lambda m: m.weight,
     )
+    # The strategy picks the first member; on its failure the others follow in priority
+    # order (SPEC §3.3), also after a round-robin turn (whose ring is by member id).
+    ordered = ordered[:1] + sorted(ordered[1:], key=lambda m: (m.priority, m.id))
     attempts: list[Attempt] = []
     for member in ordered[: 1 + max(0, group.max_failover_retries)]:
         attempts.extend(_attempts_of_member(snapshot, member, state=state))

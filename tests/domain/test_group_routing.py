@@ -77,6 +77,24 @@ def test_eligible_members_per_capability_vision_first() -> None:
     assert eligible_members(untagged, frozenset({"vision"})) == list(untagged.members)
 
 
+def test_after_the_strategys_pick_members_follow_in_priority_order() -> None:
+    # The round-robin ring is by member id; the failover order is by priority (SPEC §3.3).
+    snap = snapshot(
+        nodes=[node(1, {"a": None}), node(2, {"b": None}), node(3, {"c": None})],
+        groups=[
+            group(
+                "g",
+                [member(1, "a", priority=0), member(2, "b", priority=2), member(3, "c", priority=1)],
+                strategy="round_robin",
+                retries=1,
+            )
+        ],
+    )
+    state = BalancerState()
+    turns = [[a.display_model for a in resolve(snap, "g", user=None, state=state).attempts] for _ in range(3)]
+    assert turns == [["a", "c"], ["b", "a"], ["c", "a"]]
+
+
 def test_context_length_of_prefers_member_then_mapping_then_discovery() -> None:
     n = node(1, {"real": 8192})
     snap = snapshot(nodes=[n], mappings=[mapping(1, "disp", "real", context_length=32768)])

@@ -185,6 +185,20 @@ def test_member_failover_on_5xx_429_and_reset(gateway, upstream_factory):  # typ
     assert {r["real_model"] for r in records} == {"small"}
 
 
+def test_after_a_round_robin_pick_fails_the_next_member_is_by_priority(gateway, upstream_factory):  # type: ignore[no-untyped-def]
+    fakes = member_fakes(gateway, upstream_factory, ["m-a", "m-b", "m-c"])
+    members = [{"model_display_name": m, "priority": p} for m, p in (("m-a", 0), ("m-b", 2), ("m-c", 1))]
+    add_group(gateway, "ring", members, strategy="round_robin")
+    client = gateway.client(add_user(gateway))
+    fakes[0].fail_next("status", status=500)
+    assert chat(client, "ring").status_code == 200  # turn of m-a (the ring is by member id)
+    assert hits(fakes) == [1, 0, 1]  # then m-c (priority 1), not m-b (priority 2)
+    fakes[1].fail_next("status", status=503)
+    assert chat(client, "ring").status_code == 200  # turn of m-b
+    assert hits(fakes) == [2, 1, 1]  # then m-a (priority 0)
+    assert {r["real_model"] for r in activity(gateway)} == {"m-c", "m-a"}
+
+
 def test_retries_stop_at_max_failover_retries(gateway, upstream_factory):  # type: ignore[no-untyped-def]
     fakes = member_fakes(gateway, upstream_factory, ["m1", "m2", "m3", "m4"])
     add_group(

@@ -235,6 +235,48 @@ def test_system_prompts_on_ollama_chat_and_generate(gateway, upstream_factory): 
     assert sent(fake)["messages"] == []
 
 
+def test_each_attempt_shapes_the_clients_body_afresh(gateway, upstream_factory):  # type: ignore[no-untyped-def]
+    """A member's failover attempt gets its own config and prompts, from the client's body as
+    sent: nothing the first attempt filtered or merged carries over (no shared object changes)."""
+    first = upstream_factory([FakeModel("m-a")])
+    second = upstream_factory([FakeModel("m-b")])
+    add_node(gateway, first, name="gpu-1", code="g1", node_type="vllm", priority=2)
+    add_node(gateway, second, name="gpu-2", code="g2", node_type="vllm", priority=1)
+    assert gateway.admin.post("/admin/model-groups", json={"name": "team"}).status_code == 201
+    for model in ("m-a", "m-b"):
+        member = {"model_display_name": model}
+        assert gateway.admin.post("/admin/model-groups/team/members", json=member).status_code == 201
+    add_config(gateway, "m-a", allowed_tools=["read_file"], unsupported_params=["seed"])
+    add_prompt(gateway, "group", "team", "GROUP")
+    add_prompt(gateway, "node", "gpu-1", "ONE")
+    add_prompt(gateway, "node", "g2", "TWO")
+    client = gateway.client(add_user(gateway))
+    body = {
+        "model": "team",
+        "messages": [{"role": "system", "content": "Mine."}, *HELLO],
+        "tools": [tool("read_file"), tool("Bash")],
+        "tool_choice": {"type": "function", "function": {"name": "Bash"}},
+        "seed": 3,
+    }
+
+    first.fail_next("status", status=503)
+    resp = client.post(CHAT, json=body)
+    assert resp.status_code == 200, resp.text
+    tried = sent(first)
+    assert tried["messages"] == [{"role": "system", "content": "ONE\n\nGROUP\n\nMine."}, *HELLO]
+    assert [t["function"]["name"] for t in tried["tools"]] == ["read_file"]
+    assert tried["tool_choice"] == "auto" and "seed" not in tried
+    served = sent(second)
+    assert served["messages"] == [{"role": "system", "content": "TWO\n\nGROUP\n\nMine."}, *HELLO]
+    assert [t["function"]["name"] for t in served["tools"]] == ["read_file", "Bash"]
+    assert served["tool_choice"] == body["tool_choice"] and served["seed"] == 3
+
+    # The same request again: the same bodies, nothing accumulated in the snapshot.
+    assert client.post(CHAT, json=body).status_code == 200
+    assert first.requests[-1].json == tried
+    assert (first.hits[CHAT], second.hits[CHAT]) == (2, 1)
+
+
 # -- num_ctx -------------------------------------------------------------------------------------
 
 

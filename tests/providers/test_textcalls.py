@@ -46,6 +46,16 @@ BASH_LS = _wrap(_invoke("Bash", _param("command", "ls -la")))
 D_FW = f"{FW}DSML{FW}"
 D_ASCII = "|DSML|"
 FENCED = f"Example:\n```xml\n{BASH_LS}\n```\nThat is the format."
+# The other formats as examples in fences: left as text.
+DSML_FENCED = (
+    "Format:\n```\n" + _wrap(_invoke("a", _param("x", "1", dsml=D_FW), dsml=D_FW), dsml=D_FW) + "\n```\nok"
+)
+TOOL_CALL_FENCED = '```json\n<tool_call name="Bash">{"command": "ls"}</tool_call>\n```'
+MCP_FENCED = (
+    "```xml\n<CallMcpTool><serverName>fs</serverName><toolName>ls</toolName>"
+    "<arguments>{}</arguments></CallMcpTool>\n```\n"
+)
+KIMI_FENCED = "See:\n~~~text\n" + _kimi(("f", 0, "{}")) + "\n~~~\n"
 
 CASES: list[tuple[str, str, str, Calls]] = [
     # id, text, content, calls
@@ -270,6 +280,17 @@ CASES: list[tuple[str, str, str, Calls]] = [
         [("search", {"q": "搜索"}), ("search", {"q": "agents"})],
     ),
     (
+        "dsml-ascii-text-before-after",
+        "Before. "
+        + _wrap(_invoke("a", _param("x", "hi", dsml=D_ASCII), dsml=D_ASCII), dsml=D_ASCII)
+        + " After.",
+        "Before. After.",
+        [("a", {"x": "hi"})],
+    ),
+    ("dsml-fenced", DSML_FENCED, DSML_FENCED, []),
+    ("dsml-partial-marker-at-end", f"Next: <{FW}DSML{FW}func", f"Next: <{FW}DSML{FW}func", []),
+    ("dsml-ascii-partial-marker-at-end", "Next: <|DSML|inv", "Next: <|DSML|inv", []),
+    (
         "dsml-unclosed",
         f'<{D_FW}function_calls>\n<{D_FW}invoke name="a">\n',
         f'<{D_FW}function_calls>\n<{D_FW}invoke name="a">\n',
@@ -316,6 +337,7 @@ CASES: list[tuple[str, str, str, Calls]] = [
         "",
         [("a", {}), ("b", {"x": None})],
     ),
+    ("tool-call-fenced", TOOL_CALL_FENCED, TOOL_CALL_FENCED, []),
     (
         "tool-call-unclosed",
         'Here: <tool_call>{"name": "a", "arguments": {}}',
@@ -356,6 +378,14 @@ CASES: list[tuple[str, str, str, Calls]] = [
         "",
         [("github_create_issue", {"title": "Bug", "labels": ["p1"], "count": 2})],
     ),
+    ("mcp-fenced", MCP_FENCED, MCP_FENCED, []),
+    ("mcp-partial-marker-at-end", "Calling <CallMcp", "Calling <CallMcp", []),
+    (
+        "mcp-bad-json-arguments",
+        "<CallMcpTool><serverName>fs</serverName><toolName>ls</toolName><arguments>{oops</arguments></CallMcpTool>",
+        "<CallMcpTool><serverName>fs</serverName><toolName>ls</toolName><arguments>{oops</arguments></CallMcpTool>",
+        [],
+    ),
     (
         "mcp-missing-tool-name",
         "<CallMcpTool><serverName>fs</serverName><arguments>{}</arguments></CallMcpTool>",
@@ -381,6 +411,14 @@ CASES: list[tuple[str, str, str, Calls]] = [
         "ok",
         [("search", {"q": "x"})],
     ),
+    (
+        "kimi-text-after-section",
+        _kimi(("get_time", 0, '{"tz": "UTC"}')) + "\nWaiting for the result.",
+        "Waiting for the result.",
+        [("get_time", {"tz": "UTC"})],
+    ),
+    ("kimi-fenced", KIMI_FENCED, KIMI_FENCED, []),
+    ("kimi-partial-marker-at-end", "Now <|tool_calls_sec", "Now <|tool_calls_sec", []),
     (
         "kimi-bad-json",
         _kimi(("f", 0, "{oops")),
