@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from maestro_app.db.models import ModelMapping, Node, NodeHealthEvent
-from tests.admin.conftest import audit_actions, create_node
+from tests.admin.conftest import FAKE_MODELS, audit_actions, create_node
 from tests.conftest import LiveGateway
 from tests.fakes.upstream import FakeModel, FakeUpstream
 from tests.support import wait_for
@@ -276,6 +277,33 @@ def test_creating_a_node_discovers_in_the_background(
     node = create_node(admin, "auto", base_url=fake.url)
     assert wait_for(lambda: admin.get(f"/admin/nodes/{node['id']}").json()["models_count"] == 2)
     assert wait_for(lambda: live.runtime.snapshot.node(node["id"]).find_model("qwen2.5:7b"))  # type: ignore[union-attr]
+
+
+def test_reactivating_a_node_discovers_it_again(
+    live: LiveGateway, admin: httpx.Client, fake: FakeUpstream
+) -> None:
+    node = create_node(admin, "dormant", base_url=fake.url, is_active=False)
+    models = lambda: admin.get(f"/admin/nodes/{node['id']}").json()["models_count"]  # noqa: E731
+    # An inactive node is not discovered when it is added ...
+    assert (models(), fake.hits["/api/tags"]) == (0, 0)
+    # ... but right after it is switched on (toggle), without waiting for the periodic job.
+    assert admin.patch(f"/admin/nodes/{node['id']}/toggle").json()["is_active"] is True
+    assert wait_for(lambda: models() == 2, 5)
+    assert wait_for(lambda: live.runtime.snapshot.node(node["id"]).find_model("qwen2.5:7b"))  # type: ignore[union-attr]
+
+    # Switched off and on again with PATCH: a model pulled meanwhile is found at once.
+    assert admin.patch(f"/admin/nodes/{node['id']}", json={"is_active": False}).json()["is_active"] is False
+    fake.models = [*FAKE_MODELS, FakeModel("fresh:latest", context_length=4096)]
+    tags = fake.hits["/api/tags"]
+    assert admin.patch(f"/admin/nodes/{node['id']}", json={"is_active": True}).json()["is_active"] is True
+    assert wait_for(lambda: models() == 3, 5)
+    assert fake.hits["/api/tags"] == tags + 1
+    assert wait_for(lambda: live.runtime.snapshot.node(node["id"]).find_model("fresh"))  # type: ignore[union-attr]
+    # An edit that leaves the node's address alone does not rediscover it.
+    assert admin.patch(f"/admin/nodes/{node['id']}", json={"priority": 3}).status_code == 200
+    assert live.runtime.snapshot.node(node["id"]).priority == 3  # type: ignore[union-attr]
+    time.sleep(0.3)  # a discovery started by the edit would have asked by now
+    assert fake.hits["/api/tags"] == tags + 1
 
 
 def test_health_check_hysteresis(live: LiveGateway, admin: httpx.Client, fake: FakeUpstream) -> None:

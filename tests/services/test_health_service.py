@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Callable
 
 import httpx
 from sqlmodel import Session, select
 
 from maestro_app.db.models import AuditRecord, Node, NodeHealthEvent
-from maestro_app.services.health import HealthResult, check_active_nodes, check_node, probe_node
+from maestro_app.domain.balancing import BalancerState
+from maestro_app.runtime import JOB_HTTP_TIMEOUT
+from maestro_app.services.health import (
+    HealthResult,
+    check_active_nodes,
+    check_node,
+    probe_node,
+    run_health_checks,
+)
 from maestro_app.services.node_target import NodeTarget
 from tests.fakes.upstream import FakeUpstream
 from tests.services.conftest import SessionFactory, add_node
@@ -154,3 +164,32 @@ def test_check_active_nodes_skips_inactive(
     results = {r.node_id: r for r in asyncio.run(run())}
     assert set(results) == {active, dead}
     assert results[active].status == "healthy" and results[dead].ok is False
+
+
+def test_a_node_that_never_answers_costs_the_job_one_timeout(
+    session_factory: SessionFactory, upstream_factory: Callable[..., FakeUpstream]
+) -> None:
+    """A node that accepts the connection and never answers: the probe gives up after its own
+    bound (not the runtime client's 30 s), and the other nodes' checks are not held up."""
+    fake = upstream_factory(["m"])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        hung = add_node(session_factory, f"http://127.0.0.1:{silent.getsockname()[1]}", name="hung")
+        fine = add_node(session_factory, fake.url, name="fine")
+        state = BalancerState()
+
+        async def run() -> list[HealthResult]:
+            async with httpx.AsyncClient(timeout=JOB_HTTP_TIMEOUT) as client:
+                return await run_health_checks(
+                    session_factory=session_factory, client=client, state=state, interval_s=30, timeout_s=0.5
+                )
+
+        started = time.monotonic()
+        results = {r.node_id: r for r in asyncio.run(run())}
+        elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed < 3, elapsed
+    assert results[hung].ok is False and (results[hung].error or "").startswith("ReadTimeout")
+    assert (results[hung].status, results[hung].consecutive_failures) == ("unknown", 1)
+    assert results[fine].ok and results[fine].status == "healthy"
+    assert (state.health[hung].failures, state.health[fine].status) == (1, "healthy")

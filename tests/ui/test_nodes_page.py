@@ -1,11 +1,16 @@
-"""The nodes page's pure parts: priorities for a dragged order, the headers text."""
+"""The nodes page's pure parts: priorities for a dragged order, the headers text, what
+a card says about warmup."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from maestro_app.services.errors import InvalidInput
-from maestro_app.ui.pages.nodes import format_headers, parse_headers, priorities_for_order
+from maestro_app.services.nodes import NodePublic
+from maestro_app.ui.pages.nodes import NodesState, _card, format_headers, parse_headers, priorities_for_order
+from maestro_app.ui.pages.nodes_view import node_card
 
 
 def test_distinct_priorities_are_dealt_out_again_in_the_new_order() -> None:
@@ -37,3 +42,41 @@ def test_headers_text_round_trip() -> None:
 def test_a_header_line_without_a_colon_is_refused() -> None:
     with pytest.raises(InvalidInput, match="line 2"):
         parse_headers("X-A: 1\nbroken")
+
+
+def _node(node_type: str) -> NodePublic:
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    return NodePublic(
+        id=7,
+        name="n",
+        code="n",
+        base_url="http://127.0.0.1:9",
+        node_type=node_type,
+        api_key=None,
+        headers={},
+        priority=0,
+        weight=1,
+        is_active=True,
+        warmup_enabled=True,
+        health_check_url=None,
+        health_status="healthy",
+        last_health_check=now,
+        consecutive_failures=0,
+        last_error=None,
+        models_count=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def test_a_vllm_card_says_warmup_is_not_needed() -> None:
+    vllm, ollama = _card(_node("vllm")), _card(_node("ollama"))
+    assert (vllm.warmup_needed, vllm.warmup_note) == (
+        False,
+        "vLLM keeps its models loaded: warmup sends nothing to this node.",
+    )
+    assert ollama.warmup_needed and ollama.warmup_note.endswith("(Ollama keep_alive).")
+    # The card shows the note when warmup is not needed, and as the switch's tooltip.
+    rendered = str(node_card(NodesState.cards[0]))
+    assert '?.["warmup_needed"])?(' in rendered and 'className:"warmup-note"' in rendered
+    assert rendered.count('?.["warmup_note"]') == 2

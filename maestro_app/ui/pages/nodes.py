@@ -53,6 +53,9 @@ class NodeCard:
     base_url: str = ""
     is_active: bool = True
     warmup_enabled: bool = False
+    # What warmup does on this node type (vLLM: nothing, it keeps its models loaded)
+    warmup_needed: bool = True
+    warmup_note: str = ""
     priority: int = 0
     weight: int = 1
     health: str = "unknown"
@@ -82,6 +85,8 @@ def _card(node: NodePublic) -> NodeCard:
         base_url=node.base_url,
         is_active=node.is_active,
         warmup_enabled=node.warmup_enabled,
+        warmup_needed=node.warmup != "not_needed",
+        warmup_note=node.warmup_note,
         priority=node.priority,
         weight=node.weight,
         health=node.health_status,

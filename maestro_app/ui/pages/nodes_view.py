@@ -124,6 +124,7 @@ def node_switches(node: rx.Var[NodeCard]) -> rx.Component:
             ),
             as_="label",
             size="2",
+            title=node.warmup_note,
         ),
         spacing="4",
         align="center",
@@ -169,6 +170,15 @@ def node_card(node: rx.Var[NodeCard]) -> rx.Component:
                         wrap="wrap",
                         gap="0.25rem 1rem",
                         align="center",
+                    ),
+                    rx.cond(
+                        ~node.warmup_needed,
+                        rx.text(
+                            node.warmup_note,
+                            size="1",
+                            color=styles.muted_text_color,
+                            class_name="warmup-note",
+                        ),
                     ),
                     spacing="1",
                     min_width="0",
@@ -315,7 +325,7 @@ def node_editor() -> rx.Component:
                 switch_field("Active", "", name="is_active", default_checked=NodesState.form_active),
                 switch_field(
                     "Warmup",
-                    "Keep models loaded (Ollama).",
+                    "Keeps used models loaded (Ollama; vLLM needs none).",
                     name="warmup_enabled",
                     default_checked=NodesState.form_warmup,
                 ),
