@@ -51,6 +51,7 @@ from maestro_app.observability.metrics_files import forget_dead_workers
 from maestro_app.services import bootstrap
 from maestro_app.services.config_import import apply_config_file
 from maestro_app.services.discovery import discover_in_background
+from maestro_app.services.health import check_node
 from maestro_app.services.snapshot import build_snapshot, read_config_version
 from maestro_app.services.usage_counters import usage_today
 from maestro_app.settings import Settings
@@ -167,7 +168,7 @@ class Runtime:
         self._http = httpx.AsyncClient(timeout=JOB_HTTP_TIMEOUT)
         await asyncio.to_thread(self.prepare)
         for node_id in self._discover_at_start:
-            self.discover_soon(node_id)
+            self.check_new_node_soon(node_id)
         await self.ledger.start()
         self._poll_task = asyncio.create_task(self._follow_config(), name="config-poll")
         if self.config_bus is not None:
@@ -266,6 +267,22 @@ class Runtime:
         task = asyncio.create_task(coro, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def check_new_node_soon(self, node_id: int) -> None:
+        """A node was added, re-activated or re-addressed: probe its health and then discover
+        its models now, in the background, rather than at the jobs' next runs."""
+        self.spawn(self._check_new_node(node_id), name=f"check-new-node-{node_id}")
+
+    async def _check_new_node(self, node_id: int) -> None:
+        try:
+            await check_node(session_factory=self.session, node_id=node_id, client=self._http)
+        except Exception as exc:  # the periodic health job tries again
+            logger.warning("first health check of node %d failed: %s", node_id, exc)
+        else:
+            await asyncio.to_thread(self.reload)
+        await discover_in_background(
+            session_factory=self.session, node_id=node_id, on_change=self.reload, client=self._http
+        )
 
     def discover_soon(self, node_id: int) -> None:
         """Rediscover a node's models in the background (after a pull, delete, ...)."""

@@ -69,5 +69,5 @@ def import_config(
         return outcome.report
     commit_and_reload(session, runtime)
     for node_id in outcome.rediscover:
-        anyio.from_thread.run_sync(runtime.discover_soon, node_id)
+        anyio.from_thread.run_sync(runtime.check_new_node_soon, node_id)
     return outcome.report

@@ -33,9 +33,9 @@ _NODE_CALL: dict[int | str, dict[str, Any]] = {
 
 
 def _after_write(runtime: Runtime, written: NodeWrite) -> NodePublic:
-    """From a worker thread: start discovering a node that became reachable."""
+    """From a worker thread: check and discover a node that became reachable."""
     if written.rediscover:
-        anyio.from_thread.run_sync(runtime.discover_soon, written.node.id)
+        anyio.from_thread.run_sync(runtime.check_new_node_soon, written.node.id)
     return written.node
 
 

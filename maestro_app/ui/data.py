@@ -71,10 +71,10 @@ async def discover_node_models(*, node_id: int, actor: str) -> DiscoveryResult:
     return result
 
 
-def discover_soon(node_id: int) -> None:
-    """Start discovering a node in the background (it was added or became reachable).
-    Call from the event loop (an async handler), never from a worker thread."""
-    get_runtime().discover_soon(node_id)
+def check_new_node_soon(node_id: int) -> None:
+    """Check a node's health and discover its models in the background (it was added or
+    became reachable). Call from the event loop (an async handler), never from a worker thread."""
+    get_runtime().check_new_node_soon(node_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -306,6 +306,19 @@ def test_reactivating_a_node_discovers_it_again(
     assert fake.hits["/api/tags"] == tags + 1
 
 
+def test_an_added_node_is_health_checked_at_once(
+    live: LiveGateway, admin: httpx.Client, fake: FakeUpstream
+) -> None:
+    """Not at the health job's next run (every 30 s by default): routing knows at once."""
+    assert admin.get("/admin/settings").json()["health_check_interval_s"] >= 30
+    node = create_node(admin, "fresh", base_url=fake.url)
+    shown = lambda: admin.get(f"/admin/nodes/{node['id']}").json()  # noqa: E731
+    assert wait_for(lambda: shown()["health_status"] == "healthy", 5)
+    assert shown()["last_health_check"] is not None and fake.hits["/api/version"] >= 1
+    assert wait_for(lambda: live.runtime.snapshot.node(node["id"]).health_status == "healthy")  # type: ignore[union-attr]
+    assert wait_for(lambda: shown()["models_count"] == 2, 5)
+
+
 def test_health_check_hysteresis(live: LiveGateway, admin: httpx.Client, fake: FakeUpstream) -> None:
     node = create_node(admin, "h", base_url=fake.url, api_key="sk-health-key-0000", is_active=False)
     check = lambda: admin.post(f"/admin/nodes/{node['id']}/health-check").json()  # noqa: E731

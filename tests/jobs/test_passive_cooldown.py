@@ -17,14 +17,17 @@ def test_live_failures_cool_a_node_down_before_any_health_check(gateway, upstrea
     b = upstream_factory(["m:latest"])
     na = add_node(gateway, a, name="a", priority=10)["id"]
     add_node(gateway, b, name="b")
+    # A node is health-checked once when it is added; the next check is 30 s away.
+    assert wait_for(lambda: status(gateway, na) == "healthy" and a.hits["/api/version"] == 1)
     client = gateway.client(add_user(gateway))
     set_settings(gateway, node_cooldown_s=1)
     a.fail_next(failure, status=503, paths=["/api/chat"])
     assert chat(client).status_code == 200  # failed over to b
     failed_at = time.monotonic()
     assert (a.hits["/api/chat"], b.hits["/api/chat"]) == (1, 1)
-    # No health check has run (default interval 30 s): the cooldown alone keeps `a` out.
-    assert status(gateway, na) == "unknown" and a.hits["/api/version"] == 0
+    # No health check has run since (default interval 30 s): `a` is still healthy, and the
+    # cooldown alone keeps it out.
+    assert status(gateway, na) == "healthy" and a.hits["/api/version"] == 1
     for _ in range(4):
         assert chat(client).status_code == 200
     assert (a.hits["/api/chat"], b.hits["/api/chat"]) == (1, 5)

@@ -35,8 +35,10 @@ def test_warmup_loads_used_models_on_enabled_ollama_nodes_only(gateway, upstream
         json.dumps({"model": "m:latest", "prompt": "", "keep_alive": "62s"}, sort_keys=True)
     }
     assert warmups(cold) == []
-    # vLLM: discovery (when added) and the one chat; warmup sent nothing.
-    assert [r.path for r in vllm.requests if r.path != "/v1/models"] == ["/v1/chat/completions"]
+    # vLLM: the health check and discovery when it was added, and the one chat; warmup sent nothing.
+    assert [r.path for r in vllm.requests if r.path not in ("/health", "/v1/models")] == [
+        "/v1/chat/completions"
+    ]
     node = gateway.admin.get(f"/admin/nodes/{nv}").json()
     assert (node["warmup"], node["warmup_note"].startswith("vLLM keeps its models loaded")) == (
         "not_needed",

@@ -30,9 +30,9 @@ from maestro_app.ui import routes, styles
 from maestro_app.ui.data import (
     call_service,
     call_write,
+    check_new_node_soon,
     check_node_health,
     discover_node_models,
-    discover_soon,
 )
 from maestro_app.ui.feedback import INPUT_ERRORS, checked, failure_toast, required_int, text_or_none
 from maestro_app.ui.ordering import moved
@@ -180,7 +180,7 @@ class NodesState(AuthState):
 
     async def _after_write(self, written: NodeWrite) -> None:
         if written.rediscover:
-            discover_soon(written.node.id)
+            check_new_node_soon(written.node.id)
         await self._refresh()
 
     @admin_event
