@@ -199,7 +199,8 @@ class ActivityRecord(SQLModel, table=True):
 
     __tablename__ = "activity_records"
     __table_args__ = (
-        Index("ix_activity_created_at", "created_at"),
+        # The log's order (newest first, `id` breaking ties) without a sort (migration 0007).
+        Index("ix_activity_created_at_id", "created_at", "id"),
         # Usage reports read only these columns: an index-only scan on PostgreSQL.
         Index(
             "ix_activity_user_created",

@@ -175,6 +175,9 @@ def test_audit_log_filters(admin: httpx.Client) -> None:
     assert audit_actions(admin, action="user.create") == ["user.create", "user.create"]
     assert audit_actions(admin, action="user") == ["user.update", "user.create", "user.create"]
     assert audit_actions(admin, entity_type="settings") == ["settings.update"]
+    assert audit_actions(admin, actor="admin-token") == audit_actions(admin)
+    assert audit_actions(admin, actor="someone-else") == []
+    assert audit_actions(admin, action="user", entity_type="settings") == []
     page = admin.get("/admin/audit-logs", params={"limit": 1, "offset": 1}).json()
     assert page["total"] == 4 and page["items"][0]["action"] == "user.update"
     assert page["items"][0]["entity_id"] == "bob"

@@ -221,6 +221,59 @@ CASES: list[tuple[str, dict[str, str], str, str]] = [
         "ollama",
         "browser",
     ),
+    # Each remaining row of the table on its own: the one header (or agent) that names the
+    # client, beside a user agent that does not.
+    (
+        "cursor: checksum header alone",
+        {"user-agent": "connect-es/1.6.1", "x-cursor-checksum": "zX9"},
+        "openai",
+        "cursor",
+    ),
+    ("claude code: claude-code/ agent", {"user-agent": "claude-code/2.0.14"}, "anthropic", "claude-code"),
+    (
+        "continue: unique-id header alone",
+        {"user-agent": "node-fetch", "x-continue-unique-id": "9152ffa0-1fc3-421b-9b2a-183c0cc27672"},
+        "openai",
+        "continue",
+    ),
+    (
+        "cline: referer alone",
+        {"user-agent": "OpenAI/JS 4.96.0", "http-referer": "https://cline.bot", **STAINLESS_JS},
+        "openai",
+        "cline",
+    ),
+    ("cline: version header alone", {"user-agent": "node", "x-cline-version": "3.17.14"}, "openai", "cline"),
+    ("openclaw: its own agent", {"user-agent": "openclaw/2026.1.5"}, "openai", "openclaw"),
+    (
+        "openclaw: referer alone",
+        {"user-agent": "OpenAI/JS 6.10.0", "http-referer": "https://openclaw.ai", **STAINLESS_JS},
+        "openai",
+        "openclaw",
+    ),
+    (
+        "open webui: user-name header alone",
+        {"user-agent": "Python/3.11 aiohttp/3.11.18", "x-openwebui-user-name": "Alice"},
+        "ollama",
+        "open-webui",
+    ),
+    (
+        "open webui: chat-id header alone",
+        {"user-agent": "Python/3.11 aiohttp/3.11.18", "x-openwebui-chat-id": "c1f1a8e2"},
+        "openai",
+        "open-webui",
+    ),
+    (
+        "open webui: referer alone",
+        {"user-agent": "Python/3.11 aiohttp/3.11.18", "http-referer": "https://openwebui.com/"},
+        "openai",
+        "open-webui",
+    ),
+    (
+        "grafana: id header alone",
+        {"user-agent": "Go-http-client/1.1", "x-grafana-id": "eyJhbGciOi"},
+        "openai",
+        "grafana",
+    ),
     # Nothing of its own: the endpoint's dialect.
     (
         "open webui without forwarded headers",
@@ -278,8 +331,8 @@ def test_the_installed_sdks_default_headers() -> None:
 
 
 def test_every_source_of_the_table_is_detected_by_some_case() -> None:
-    """Each source of the table is the first match of some case, and the first matching
-    row of every case names the expected source (no row is shadowed by a wrong earlier one)."""
+    """Every row of the table is the first match of some case, and the first matching row of
+    every case names the expected source (no row is shadowed by a wrong earlier one)."""
     hit: set[int] = set()
     for _, headers, _, expected in CASES:
         seen = {k.lower(): v.lower() for k, v in headers.items()}
@@ -290,3 +343,5 @@ def test_every_source_of_the_table_is_detected_by_some_case() -> None:
                 break
     sources_seen = {SIGNATURES[i][0] for i in hit}
     assert sources_seen == {source for source, _ in SIGNATURES}
+    unmatched = [SIGNATURES[i] for i in range(len(SIGNATURES)) if i not in hit]
+    assert not unmatched, f"rows no case reaches first: {unmatched}"

@@ -72,6 +72,39 @@ def test_allowlist_limits_models_and_listings(setup):
     assert fake.hits["/v1/chat/completions"] == 1
 
 
+def test_allowlist_takes_group_and_node_names(gateway, upstream_factory):
+    """Allowlists hold the name the client sends: a group name allows the group (not its
+    members by their own names); a `node:` name is allowed by its full name or its model."""
+    fake = upstream_factory(["m", "other"])
+    add_node(gateway, fake, name="n", code="gpu", node_type="vllm")
+    group = gateway.admin.post(
+        "/admin/model-groups", json={"name": "team", "strategy": "priority", "list_in_catalog": True}
+    )
+    assert group.status_code == 201, group.text
+    member = gateway.admin.post("/admin/model-groups/team/members", json={"model_display_name": "m"})
+    assert member.status_code == 201, member.text
+
+    def codes(client, *models: str) -> list[int]:  # type: ignore[no-untyped-def]
+        return [
+            client.post("/v1/chat/completions", json=dict(CHAT, model=name)).status_code for name in models
+        ]
+
+    grouped = gateway.client(add_user(gateway, "gina", all_models=False, allowed_models=["team", "other"]))
+    assert codes(grouped, "team", "other", "node:gpu:other") == [200, 200, 200]
+    assert codes(grouped, "m", "node:gpu:m") == [403, 403]
+    assert grouped.post("/api/chat", json=dict(CHAT, model="m", stream=False)).status_code == 403
+    assert [m["id"] for m in grouped.get("/v1/models").json()["data"]] == ["other", "team"]
+    assert [m["name"] for m in grouped.get("/api/tags").json()["models"]] == ["other", "team"]
+
+    pinned = gateway.client(add_user(gateway, "pia", all_models=False, allowed_models=["node:gpu:m"]))
+    assert codes(pinned, "node:gpu:m", "m", "team", "node:gpu:other") == [200, 403, 403, 403]
+    assert pinned.post("/api/chat", json=dict(CHAT, model="node:gpu:m", stream=False)).status_code == 200
+    assert pinned.get("/v1/models").json()["data"] == []
+    assert fake.hits["/v1/chat/completions"] == 5  # /api/chat is bridged to the vLLM node
+    refused = [r for r in activity(gateway) if r["status_code"] == 403]
+    assert len(refused) == 6 and all(r["total_tokens"] == 0 for r in refused)
+
+
 @pytest.mark.parametrize(
     ("path", "raw", "status"),
     [

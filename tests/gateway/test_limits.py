@@ -76,7 +76,9 @@ def test_request_limit_is_exact_across_two_processes(process_gateway_factory, up
     admin.close()
 
 
-def test_token_limit_stops_once_reached(gateway, upstream_factory):
+@pytest.mark.parametrize("scaled", [False, True], ids=["in-process", "redis"])
+def test_token_limit_stops_once_reached(gateway_factory, scaled_gateway_factory, upstream_factory, scaled):
+    gateway = scaled_gateway_factory() if scaled else gateway_factory()
     fake = upstream_factory(["m"])  # 5 completion tokens per answer, prompt "one two" = 2
     add_node(gateway, fake, name="n", node_type="vllm")
     client = gateway.client(add_user(gateway, "tok", token_limit=10))
@@ -87,7 +89,9 @@ def test_token_limit_stops_once_reached(gateway, upstream_factory):
     assert refused.headers["retry-after"].isdigit()
 
 
-def test_failed_requests_are_refunded(gateway, upstream_factory):
+@pytest.mark.parametrize("scaled", [False, True], ids=["in-process", "redis"])
+def test_failed_requests_are_refunded(gateway_factory, scaled_gateway_factory, upstream_factory, scaled):
+    gateway = scaled_gateway_factory() if scaled else gateway_factory()
     fake = upstream_factory(["m"])
     add_node(gateway, fake, name="n", node_type="vllm")
     client = gateway.client(add_user(gateway, "refund", request_limit=2))

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import LiveGateway
 from tests.fakes.upstream import FakeModel, FakeUpstream
-from tests.support import add_mapping, add_node, add_user
+from tests.support import activity, add_mapping, add_node, add_user
 
 REAL = "llama3:latest"
 REAL_EMBED = "nomic-embed-text:latest"
@@ -178,3 +178,28 @@ def test_ollama_model_outside_allowlist_is_403(env: Env) -> None:
     # The allowed model works, and listings show only what the user may use.
     assert client.embed(model="embedder", input="x").embeddings
     assert [m.model for m in client.list().models] == ["embedder"]
+
+
+# -- what the ledger says about the client --------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["ollama"], indirect=True)  # detection does not depend on the node
+def test_the_ledger_names_the_client(env: Env) -> None:
+    """The record's source comes from the headers the real SDKs send; other agents name
+    themselves (curl) or fall back to the endpoint's dialect."""
+    env.openai().chat.completions.create(model="chat-model", messages=MESSAGES)  # type: ignore[arg-type]
+    env.ollama().chat(model="chat-model", messages=MESSAGES)
+    chat = {"model": "chat-model", "messages": MESSAGES, "stream": False}
+    client = env.gw.client(env.token)
+    assert client.post("/api/chat", json=chat, headers={"User-Agent": "curl/8.5.0"}).status_code == 200
+    aiohttp = {"User-Agent": "Python/3.11 aiohttp/3.11.18"}  # Open WebUI without its user headers
+    assert client.post("/api/chat", json=chat, headers=aiohttp).status_code == 200
+    assert client.post("/v1/chat/completions", json=chat, headers=aiohttp).status_code == 200
+    records = activity(env.gw)
+    assert sorted((r["endpoint"], r["source"]) for r in records) == [
+        ("/api/chat", "curl"),
+        ("/api/chat", "ollama"),
+        ("/api/chat", "ollama-sdk"),
+        ("/v1/chat/completions", "openai"),
+        ("/v1/chat/completions", "openai-sdk"),
+    ]

@@ -126,3 +126,30 @@ def test_no_upstream_counts_means_estimated(gateway, upstream_factory):
     (record,) = activity(gateway)
     assert record["estimated"] is True
     assert record["completion_tokens"] == 3 and record["prompt_tokens"] == 6
+
+
+def test_stream_without_upstream_counts_is_estimated(gateway, upstream_factory):
+    """A server that ignores `stream_options.include_usage` ends its stream without a usage
+    chunk: the record estimates from the text relayed and says so."""
+
+    def chunk(delta: dict[str, str], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return "data: " + json.dumps(
+            {"id": "c", "object": "chat.completion.chunk", "model": "m", "choices": [choice]}
+        )
+
+    fake = upstream_factory(["m"])
+    add_node(gateway, fake, name="n", node_type="vllm")
+    client = gateway.client(add_user(gateway))
+    events = [
+        chunk({"role": "assistant", "content": "twelve"}),
+        chunk({"content": " chars"}, "stop"),
+        "data: [DONE]",
+    ]
+    fake.fail_next("status", status=200, body="\n\n".join(events) + "\n\n")
+    resp = client.post("/v1/chat/completions", json={"model": "m", "messages": MESSAGES, "stream": True})
+    assert resp.status_code == 200 and resp.text.rstrip().endswith("data: [DONE]")
+    assert fake.requests[-1].json["stream_options"] == {"include_usage": True}
+    (record,) = activity(gateway)
+    assert record["estimated"] is True and record["status_code"] == 200
+    assert (record["prompt_tokens"], record["completion_tokens"]) == (6, 3)
