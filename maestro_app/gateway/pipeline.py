@@ -204,9 +204,18 @@ class Gateway:
                 raise BadRequest(f"Request cannot be translated for this node: {exc}") from None
             self.rt.balancer.start(node.id)
             try:
-                resp = await self.rt.upstream.send(
-                    "POST", node.base_url + leg.path, body=payload, headers=node.upstream_headers
+                # Watched too: a node sends its headers only with a non-streamed answer (and
+                # Ollama with the first token), so a client leaving before then must cancel it.
+                resp = await _unless_disconnected(
+                    request,
+                    self.rt.upstream.send(
+                        "POST", node.base_url + leg.path, body=payload, headers=node.upstream_headers
+                    ),
                 )
+            except ClientGone:
+                self.rt.balancer.finish(node.id)
+                await self.record(call, status=CLIENT_CLOSED, error="client closed before the answer")
+                return Response(status_code=CLIENT_CLOSED)
             except UpstreamError as exc:
                 self.rt.balancer.finish(node.id)
                 self.rt.balancer.cool_down(node.id, cooldown)
