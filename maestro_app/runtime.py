@@ -274,15 +274,23 @@ class Runtime:
         self.spawn(self._check_new_node(node_id), name=f"check-new-node-{node_id}")
 
     async def _check_new_node(self, node_id: int) -> None:
-        try:
-            await check_node(session_factory=self.session, node_id=node_id, client=self._http)
-        except Exception as exc:  # the periodic health job tries again
-            logger.warning("first health check of node %d failed: %s", node_id, exc)
-        else:
-            await asyncio.to_thread(self.reload)
+        if self._http is not None:  # None only before start() or after stop()
+            try:
+                await check_node(session_factory=self.session, node_id=node_id, client=self._http)
+            except Exception as exc:  # the periodic health job tries again
+                logger.warning("first health check of node %d failed: %s", node_id, exc)
+            else:
+                await asyncio.to_thread(self.reload)
         await discover_in_background(
             session_factory=self.session, node_id=node_id, on_change=self.reload, client=self._http
         )
+
+    async def new_nodes_checked(self) -> None:
+        """Wait until the first health checks and discoveries started so far have ended
+        (tests, before they count what a node was asked)."""
+        pending = [t for t in self._background if t.get_name().startswith("check-new-node-")]
+        if pending:
+            await asyncio.wait(pending)
 
     def discover_soon(self, node_id: int) -> None:
         """Rediscover a node's models in the background (after a pull, delete, ...)."""

@@ -265,6 +265,14 @@ def upstream_factory() -> Iterator[object]:
         fake.stop()
 
 
+def backend_only_command(port: int) -> list[str]:
+    """`reflex run --env prod --backend-only` on a loopback port (README's API-only mode)."""
+    return [
+        sys.executable, "-m", "reflex", "run", "--env", "prod",
+        "--backend-only", "--backend-port", str(port), "--backend-host", "127.0.0.1",
+    ]  # fmt: skip
+
+
 @dataclass
 class ProcessGateway:
     """The real thing in its own process: `reflex run --env prod --backend-only`."""
@@ -286,19 +294,7 @@ class ProcessGateway:
         root = Path(__file__).resolve().parents[1]
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child owns it)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reflex",
-                "run",
-                "--env",
-                "prod",
-                "--backend-only",
-                "--backend-port",
-                str(self.port),
-                "--backend-host",
-                "127.0.0.1",
-            ],
+            backend_only_command(self.port),
             cwd=root,
             env=self.env,
             stdout=log,

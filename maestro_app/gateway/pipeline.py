@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -39,11 +39,11 @@ from maestro_app.gateway.legs import Leg, leg_for
 from maestro_app.gateway.relay import (
     CLIENT_CLOSED,
     ClientGone,
+    DisconnectWatch,
     Exchange,
     RelayResponse,
     content_chars,
     relay_stream,
-    until_disconnected,
 )
 from maestro_app.gateway.request_facts import needs_of, reservation_estimate, wants_stream
 from maestro_app.gateway.shaping import shape_request
@@ -70,7 +70,6 @@ MEDIA_TYPES = {
     "responses": "text/event-stream",
     "anthropic": "text/event-stream",
 }
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +185,21 @@ class Gateway:
     async def forward(
         self, request: Request, ep: Endpoint, call: Call, route: Route, body: dict[str, Any], stream: bool
     ) -> Response:
+        watch = DisconnectWatch(request.receive)
+        try:
+            return await self._forward(watch, ep, call, route, body, stream)
+        finally:
+            watch.close()
+
+    async def _forward(
+        self,
+        watch: DisconnectWatch,
+        ep: Endpoint,
+        call: Call,
+        route: Route,
+        body: dict[str, Any],
+        stream: bool,
+    ) -> Response:
         client_usage = ep.dialect == "ollama" or bool((body.get("stream_options") or {}).get("include_usage"))
         cooldown = float(self.rt.snapshot.setting("node_cooldown_s"))
         failures: list[str] = []
@@ -204,9 +218,17 @@ class Gateway:
                 raise BadRequest(f"Request cannot be translated for this node: {exc}") from None
             self.rt.balancer.start(node.id)
             try:
-                resp = await self.rt.upstream.send(
-                    "POST", node.base_url + leg.path, body=payload, headers=node.upstream_headers
+                # Watched too: a node sends its headers only with a non-streamed answer (and
+                # Ollama with the first token), so a client leaving before then must cancel it.
+                resp = await watch.guard(
+                    self.rt.upstream.send(
+                        "POST", node.base_url + leg.path, body=payload, headers=node.upstream_headers
+                    )
                 )
+            except ClientGone:
+                self.rt.balancer.finish(node.id)
+                await self.record(call, status=CLIENT_CLOSED, error="client closed before the answer")
+                return Response(status_code=CLIENT_CLOSED)
             except UpstreamError as exc:
                 self.rt.balancer.finish(node.id)
                 self.rt.balancer.cool_down(node.id, cooldown)
@@ -229,11 +251,11 @@ class Gateway:
             if resp.status >= 400:
                 return await self._relay_error(call, ep, attempt, resp)
             if stream:
-                streamed = await self._start_stream(request, ep, call, attempt, leg, resp, client_usage, body)
+                streamed = await self._start_stream(watch, ep, call, attempt, leg, resp, client_usage, body)
                 if streamed is not None:
                     return streamed
             else:
-                answered = await self._answer(request, ep, call, attempt, leg, resp, body)
+                answered = await self._answer(watch, ep, call, attempt, leg, resp, body)
                 if answered is not None:
                     return answered
             self.rt.balancer.cool_down(node.id, cooldown)
@@ -247,7 +269,7 @@ class Gateway:
 
     async def _start_stream(
         self,
-        request: Request,
+        watch: DisconnectWatch,
         ep: Endpoint,
         call: Call,
         attempt: Attempt,
@@ -259,7 +281,7 @@ class Gateway:
         """Read the first chunk (still fail-over-able), then hand the rest to the relay."""
         chunks = resp.iter_chunks().__aiter__()
         try:
-            first = await _unless_disconnected(request, chunks.__anext__())
+            first = await watch.guard(chunks.__anext__())
         except StopAsyncIteration:
             first = b""
         except UpstreamError as exc:
@@ -300,7 +322,7 @@ class Gateway:
 
     async def _answer(
         self,
-        request: Request,
+        watch: DisconnectWatch,
         ep: Endpoint,
         call: Call,
         attempt: Attempt,
@@ -310,7 +332,7 @@ class Gateway:
     ) -> Response | None:
         node_id = attempt.node.id
         try:
-            raw = await _unless_disconnected(request, resp.read())
+            raw = await watch.guard(resp.read())
         except UpstreamError as exc:
             call.extra["failure"] = str(exc)
             return None
@@ -467,7 +489,3 @@ async def _error_detail(resp: UpstreamResponse) -> str:
         if err is not None:
             return str(err)
     return raw[:500].decode("utf-8", "replace")
-
-
-async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T:
-    return await until_disconnected(request.receive, work)

@@ -271,34 +271,66 @@ class ClientGone(Exception):
     """The client disconnected while its answer was pending."""
 
 
+class DisconnectWatch:
+    """Watches one request's connection while the gateway waits on a node: `guard(work)`
+    awaits `work` in the calling task and cancels it (raising `ClientGone`) as soon as the
+    client disconnects. One helper task serves every guarded wait of the request (the node's
+    headers, the answer or first chunk, a retry on another node), started at the first;
+    `close()` ends it. A disconnect between two waits makes the next one raise at once.
+
+    Work runs in the calling task itself: a second task per wait and `asyncio.wait` cost
+    more per request than the rest of the proxying put together, on a small answer."""
+
+    __slots__ = ("_receive", "_watcher", "_guarded", "gone")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._watcher: asyncio.Future[None] | None = None
+        self._guarded: asyncio.Task[Any] | None = None
+        self.gone = False
+
+    async def guard(self, work: Awaitable[T]) -> T:
+        if self.gone:
+            close = getattr(work, "close", None)
+            if close is not None:
+                close()  # never awaited: say so to nobody
+            raise ClientGone()
+        if self._watcher is None:
+            self._watcher = asyncio.ensure_future(_wait_disconnect(self._receive))
+            self._watcher.add_done_callback(self._on_watch_done)
+        me = self._guarded = asyncio.current_task()
+        assert me is not None
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if self.gone and me.uncancel() == 0:
+                raise ClientGone() from None
+            raise
+        finally:
+            self._guarded = None
+
+    def _on_watch_done(self, watcher: asyncio.Future[None]) -> None:
+        if watcher.cancelled():
+            return
+        watcher.exception()  # a receive() that failed means the connection is gone too
+        self.gone = True
+        if self._guarded is not None:
+            self._guarded.cancel()
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.remove_done_callback(self._on_watch_done)
+            self._watcher.cancel()
+            self._watcher = None
+
+
 async def until_disconnected(receive: Receive, work: Awaitable[T]) -> T:
-    """Await `work`, but give up (and cancel it) as soon as the client disconnects.
-
-    One helper task watches the connection and cancels this one when the client goes; `work`
-    runs in the calling task itself (a second task and `asyncio.wait` cost more per request
-    than the rest of the proxying put together, on a small answer)."""
-    me = asyncio.current_task()
-    assert me is not None
-    gone = False
-
-    def on_watch_done(watcher: asyncio.Future[None]) -> None:
-        nonlocal gone
-        if not watcher.cancelled():
-            watcher.exception()  # a receive() that failed means the connection is gone too
-            gone = True
-            me.cancel()
-
-    watcher = asyncio.ensure_future(_wait_disconnect(receive))
-    watcher.add_done_callback(on_watch_done)
+    """Await `work`, but give up (and cancel it) as soon as the client disconnects."""
+    watch = DisconnectWatch(receive)
     try:
-        return await work
-    except asyncio.CancelledError:
-        if gone and me.uncancel() == 0:
-            raise ClientGone() from None
-        raise
+        return await watch.guard(work)
     finally:
-        watcher.remove_done_callback(on_watch_done)
-        watcher.cancel()
+        watch.close()
 
 
 async def _wait_disconnect(receive: Receive) -> None:

@@ -127,6 +127,7 @@ def test_allowlist_takes_group_and_node_names(gateway, upstream_factory):
 def test_bad_bodies_get_400_in_dialect_and_no_record(setup, path, raw, status):
     gateway, fake = setup
     client = gateway.client(add_user(gateway, "eve"))
+    asked = sum(fake.hits.values())  # the node's health check and discovery when it was added
     resp = client.post(path, content=raw, headers={"Content-Type": "application/json"})
     assert resp.status_code == status, resp.text
     error = resp.json()["error"]
@@ -134,7 +135,7 @@ def test_bad_bodies_get_400_in_dialect_and_no_record(setup, path, raw, status):
         assert isinstance(error, str) and error
     else:
         assert error["message"] and error["type"] == "invalid_request_error"
-    assert sum(fake.hits.values()) - fake.hits["/v1/models"] == 0
+    assert sum(fake.hits.values()) == asked
     assert activity(gateway) == []
 
 
@@ -188,3 +189,80 @@ def test_token_in_base_url_for_clients_without_headers(setup):
         assert c.post(f"/t/{token}/v1/chat/completions", json=CHAT).status_code == 200
         assert c.get("/t/not-a-token/api/tags").status_code == 401
     assert "authorization" not in fake.requests[-1].headers  # the user's token never goes upstream
+
+
+# Every POST endpoint of SPEC §2.1/§2.2 that takes a model, with a valid body and the field
+# whose type is checked besides `model`.
+ENDPOINT_BODIES: dict[str, tuple[dict[str, object], str]] = {
+    "/v1/chat/completions": ({"model": "m", "messages": [{"role": "user", "content": "hi"}]}, "messages"),
+    "/v1/completions": ({"model": "m", "prompt": "hi"}, "prompt"),
+    "/v1/embeddings": ({"model": "m", "input": "hi"}, "input"),
+    "/api/chat": ({"model": "m", "messages": [{"role": "user", "content": "hi"}]}, "messages"),
+    "/api/generate": ({"model": "m", "prompt": "hi"}, "prompt"),
+    "/api/embed": ({"model": "m", "input": "hi"}, "input"),
+    "/api/embeddings": ({"model": "m", "prompt": "hi"}, "prompt"),
+    "/api/show": ({"model": "m"}, "stream"),
+}
+
+
+def _bad_bodies(good: dict[str, object], typed: str) -> dict[str, bytes]:
+    import json
+
+    def dump(value: object) -> bytes:
+        return json.dumps(value).encode()
+
+    without_model = {k: v for k, v in good.items() if k != "model"}
+    return {
+        "not JSON": b"{not json",
+        "truncated JSON": dump(good)[:-1],
+        "not UTF-8": b"\xff\xfe garbage",
+        "empty": b"",
+        "array": dump([good]),
+        "string": b'"just a string"',
+        "null": b"null",
+        "number": b"42",
+        "missing model": dump(without_model),
+        "model null": dump({**good, "model": None}),
+        "model a number": dump({**good, "model": 5}),
+        "model an array": dump({**good, "model": ["m"]}),
+        "model empty": dump({**good, "model": " "}),
+        f"{typed} wrong type": dump({**good, typed: {"a": 1}}),
+        "stream a string": dump({**good, "stream": "yes"}),
+    }
+
+
+def _assert_error_format(path: str, resp) -> None:  # type: ignore[no-untyped-def]
+    assert resp.headers["content-type"].startswith("application/json"), (path, resp.headers)
+    error = resp.json()["error"]
+    if path.startswith("/api/"):
+        assert isinstance(error, str) and error, (path, resp.text)
+    else:
+        assert isinstance(error, dict) and error["message"] and error["type"], (path, resp.text)
+
+
+def test_every_endpoint_refuses_each_bad_body_in_its_format_and_records_nothing(setup):
+    """The matrix of SPEC §2's 400/413/404 cases over every model-taking endpoint: the
+    status, the endpoint's own error shape, no upstream call and no activity record."""
+    gateway, fake = setup
+    client = gateway.client(add_user(gateway, "matrix"))
+    upstream_before = sum(fake.hits.values())
+    for path, (good, typed) in ENDPOINT_BODIES.items():
+        for case, raw in _bad_bodies(good, typed).items():
+            resp = client.post(path, content=raw, headers={"Content-Type": "application/json"})
+            assert resp.status_code == 400, (path, case, resp.status_code, resp.text)
+            _assert_error_format(path, resp)
+            if not path.startswith("/api/"):
+                assert resp.json()["error"]["type"] == "invalid_request_error", (path, case)
+    assert gateway.admin.put("/admin/settings", json={"max_body_bytes": 1024}).status_code == 200
+    for path, (good, _) in ENDPOINT_BODIES.items():
+        big = {**good, "padding": "x" * 4096}
+        resp = client.post(path, json=big)
+        assert resp.status_code == 413, (path, resp.status_code, resp.text)
+        _assert_error_format(path, resp)
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        for path in ("/v1/nope", "/v1/chat/completions/extra", "/api/nope", "/api/chat/extra"):
+            resp = client.request(method, path, json={"model": "m"})
+            assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
+            _assert_error_format(path, resp)
+    assert sum(fake.hits.values()) == upstream_before
+    assert activity(gateway) == []
