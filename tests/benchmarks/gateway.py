@@ -84,16 +84,26 @@ class Server:
     log: Path
     procs: list[psutil.Process] = field(default_factory=list)  # the tree, resolved once
     worker: psutil.Process | None = None
+    _cpu_seen: dict[int, float] = field(default_factory=dict)  # per pid, at the last resolve_tree
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def resolve_tree(self) -> None:
+        """The process tree, and the granian worker in it: the process that used the most
+        CPU since the previous call (call once before some load and once after). By total
+        CPU alone the `reflex run` process, which imports and compiles the app at start,
+        can outweigh the worker on a slow machine."""
         root = psutil.Process(self.popen.pid)
         self.procs = [root, *root.children(recursive=True)]
-        # The granian worker: the busiest process of the tree (the supervisor idles).
-        self.worker = max(self.procs, key=lambda p: sum(p.cpu_times()[:2]))
+        cpu = {}
+        for p in self.procs:
+            with contextlib.suppress(psutil.Error):
+                cpu[p.pid] = sum(p.cpu_times()[:2])
+        seen = self._cpu_seen
+        self._cpu_seen = cpu
+        self.worker = max(self.procs, key=lambda p: cpu.get(p.pid, 0.0) - seen.get(p.pid, 0.0))
 
     def cpu_s(self) -> float:
         total = 0.0
@@ -772,6 +782,7 @@ def run_profile(args: argparse.Namespace, workdir: Path) -> int:
     out = Path(args.profile_out or (workdir / f"{target.lower()}-c16.txt"))
     try:
         server = stack.servers[target]
+        server.resolve_tree()
         request, expect = request_for(target, server, args.profile_mode, stack.token)
         asyncio.run(
             run_load(
