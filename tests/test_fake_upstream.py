@@ -27,9 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = [
     FakeModel("llama3:latest"),
     FakeModel("Qwen/Qwen2.5-7B", context_length=32768, family="qwen2"),
-    FakeModel(
-        "deep-reason:1b", family="qwen3", capabilities=["completion", "thinking"]
-    ),
+    FakeModel("deep-reason:1b", family="qwen3", capabilities=["completion", "thinking"]),
     FakeModel(
         "nomic-embed-text:latest",
         family="nomic-bert",
@@ -138,14 +136,10 @@ def test_ollama_probes(client: httpx.Client) -> None:
     assert first["details"]["family"] == "llama"
     assert {"parameter_size", "quantization_level", "format"} <= set(first["details"])
     assert client.get("/api/ps").json() == {"models": []}
-    client.post(
-        "/api/generate", json={"model": "llama3", "prompt": "hi", "stream": False}
-    )
+    client.post("/api/generate", json={"model": "llama3", "prompt": "hi", "stream": False})
     ps = client.get("/api/ps").json()["models"]
     assert [m["name"] for m in ps] == ["llama3"]
-    assert {"model", "size", "digest", "details", "expires_at", "size_vram"} <= set(
-        ps[0]
-    )
+    assert {"model", "size", "digest", "details", "expires_at", "size_vram"} <= set(ps[0])
 
 
 def test_ollama_show(client: httpx.Client) -> None:
@@ -167,9 +161,7 @@ def test_ollama_show(client: httpx.Client) -> None:
 
 
 def test_ollama_chat_non_stream(client: httpx.Client) -> None:
-    r = client.post(
-        "/api/chat", json={"model": "llama3:latest", "messages": USER, "stream": False}
-    )
+    r = client.post("/api/chat", json={"model": "llama3:latest", "messages": USER, "stream": False})
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
     assert body["model"] == "llama3:latest"
@@ -209,11 +201,7 @@ def test_ollama_chat_stream(client: httpx.Client) -> None:
 
 
 def test_ollama_generate(client: httpx.Client) -> None:
-    lines = ndjson(
-        client.post(
-            "/api/generate", json={"model": "llama3", "prompt": "one two three"}
-        )
-    )
+    lines = ndjson(client.post("/api/generate", json={"model": "llama3", "prompt": "one two three"}))
     assert "".join(line["response"] for line in lines) == "w0 w1 w2 w3 w4 "
     assert lines[-1]["done"] is True and lines[-1]["prompt_eval_count"] == 3
     body = client.post(
@@ -231,16 +219,9 @@ def test_ollama_generate(client: httpx.Client) -> None:
 
 def test_ollama_images_and_thinking(client: httpx.Client) -> None:
     messages = [{"role": "user", "content": "what is it", "images": ["aGk="]}]
-    lines = ndjson(
-        client.post(
-            "/api/chat", json={"model": "llama3", "messages": messages, "think": True}
-        )
-    )
+    lines = ndjson(client.post("/api/chat", json={"model": "llama3", "messages": messages, "think": True}))
     assert lines[0]["message"]["thinking"] == "thinking..."
-    assert (
-        "".join(line["message"]["content"] for line in lines)
-        == "saw 1 images. w0 w1 w2 w3 w4 "
-    )
+    assert "".join(line["message"]["content"] for line in lines) == "saw 1 images. w0 w1 w2 w3 w4 "
     body = client.post(
         "/api/chat",
         json={"model": "llama3", "messages": messages, "think": True, "stream": False},
@@ -256,22 +237,16 @@ def test_ollama_tool_calls(client: httpx.Client) -> None:
     ]
     lines = ndjson(client.post("/api/chat", json=req))
     assert len(lines) == 2
-    assert lines[0]["message"]["tool_calls"][0]["function"]["arguments"] == {
-        "query": "tell me a joke"
-    }
+    assert lines[0]["message"]["tool_calls"][0]["function"]["arguments"] == {"query": "tell me a joke"}
     assert lines[1]["done"] is True
 
 
 def test_ollama_embeddings(client: httpx.Client) -> None:
-    one = client.post(
-        "/api/embed", json={"model": "nomic-embed-text", "input": "hello world"}
-    ).json()
+    one = client.post("/api/embed", json={"model": "nomic-embed-text", "input": "hello world"}).json()
     assert one["model"] == "nomic-embed-text"
     assert len(one["embeddings"]) == 1 and len(one["embeddings"][0]) == 4
     assert one["prompt_eval_count"] == 2
-    many = client.post(
-        "/api/embed", json={"model": "nomic-embed-text", "input": ["hello world", "b"]}
-    ).json()
+    many = client.post("/api/embed", json={"model": "nomic-embed-text", "input": ["hello world", "b"]}).json()
     assert len(many["embeddings"]) == 2
     assert many["embeddings"][0] == one["embeddings"][0]  # deterministic
     assert many["embeddings"][1] != one["embeddings"][0]
@@ -282,41 +257,18 @@ def test_ollama_embeddings(client: httpx.Client) -> None:
 
 
 def test_ollama_model_management(client: httpx.Client, up: FakeUpstream) -> None:
-    statuses = [
-        line["status"]
-        for line in ndjson(client.post("/api/pull", json={"model": "new:1b"}))
-    ]
+    statuses = [line["status"] for line in ndjson(client.post("/api/pull", json={"model": "new:1b"}))]
     assert statuses[0] == "pulling manifest" and statuses[-1] == "success"
     assert "new:1b" in [m["name"] for m in client.get("/api/tags").json()["models"]]
-    assert client.post(
-        "/api/pull", json={"model": "other", "stream": False}
-    ).json() == {"status": "success"}
+    assert client.post("/api/pull", json={"model": "other", "stream": False}).json() == {"status": "success"}
     push = ndjson(client.post("/api/push", json={"model": "new:1b"}))
     assert push[-1] == {"status": "success"}
-    assert (
-        client.post("/api/push", json={"model": "ghost", "stream": False}).status_code
-        == 404
-    )
-    create = ndjson(
-        client.post("/api/create", json={"model": "mine", "from": "llama3"})
-    )
+    assert client.post("/api/push", json={"model": "ghost", "stream": False}).status_code == 404
+    create = ndjson(client.post("/api/create", json={"model": "mine", "from": "llama3"}))
     assert create[-1] == {"status": "success"}
-    assert (
-        client.post(
-            "/api/copy", json={"source": "mine", "destination": "mine2"}
-        ).status_code
-        == 200
-    )
-    assert (
-        client.post(
-            "/api/copy", json={"source": "ghost", "destination": "x"}
-        ).status_code
-        == 404
-    )
-    assert (
-        client.request("DELETE", "/api/delete", json={"model": "mine2"}).status_code
-        == 200
-    )
+    assert client.post("/api/copy", json={"source": "mine", "destination": "mine2"}).status_code == 200
+    assert client.post("/api/copy", json={"source": "ghost", "destination": "x"}).status_code == 404
+    assert client.request("DELETE", "/api/delete", json={"model": "mine2"}).status_code == 200
     r = client.request("DELETE", "/api/delete", json={"model": "mine2"})
     assert r.status_code == 404 and r.json() == {"error": "model 'mine2' not found"}
     assert {m.name for m in up.models} >= {"new:1b", "other", "mine"}
@@ -337,9 +289,7 @@ def test_openai_models_and_health(client: httpx.Client) -> None:
 
 
 def test_openai_chat_non_stream(client: httpx.Client) -> None:
-    body = client.post(
-        "/v1/chat/completions", json={"model": "Qwen/Qwen2.5-7B", "messages": USER}
-    ).json()
+    body = client.post("/v1/chat/completions", json={"model": "Qwen/Qwen2.5-7B", "messages": USER}).json()
     assert body["object"] == "chat.completion" and body["model"] == "Qwen/Qwen2.5-7B"
     choice = body["choices"][0]
     assert choice["message"] == {"role": "assistant", "content": "w0 w1 w2 w3 w4 "}
@@ -360,10 +310,7 @@ def test_openai_chat_stream_and_include_usage(client: httpx.Client) -> None:
     chunks = events[:-1]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
-    assert (
-        "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
-        == "w0 w1 w2 w3 w4 "
-    )
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "w0 w1 w2 w3 w4 "
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert all(c["choices"] and "usage" not in c for c in chunks)
 
@@ -384,9 +331,7 @@ def test_openai_chat_stream_and_include_usage(client: httpx.Client) -> None:
 
 
 def test_openai_completions(client: httpx.Client) -> None:
-    body = client.post(
-        "/v1/completions", json={"model": "llama3:latest", "prompt": "a b"}
-    ).json()
+    body = client.post("/v1/completions", json={"model": "llama3:latest", "prompt": "a b"}).json()
     assert body["object"] == "text_completion"
     assert body["choices"][0]["text"] == "w0 w1 w2 w3 w4 "
     assert body["usage"]["prompt_tokens"] == 2
@@ -453,9 +398,7 @@ def test_openai_tool_calls(client: httpx.Client) -> None:
         "name": "search",
         "arguments": "",
     }
-    assert json.loads("".join(d["function"]["arguments"] for d in deltas)) == {
-        "query": "tell me a joke"
-    }
+    assert json.loads("".join(d["function"]["arguments"] for d in deltas)) == {"query": "tell me a joke"}
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
@@ -476,9 +419,7 @@ def test_openai_images_and_reasoning(client: httpx.Client) -> None:
             ],
         }
     ]
-    body = client.post(
-        "/v1/chat/completions", json={"model": "deep-reason:1b", "messages": messages}
-    ).json()
+    body = client.post("/v1/chat/completions", json={"model": "deep-reason:1b", "messages": messages}).json()
     message = body["choices"][0]["message"]
     assert message["content"] == "saw 2 images. w0 w1 w2 w3 w4 "
     assert message["reasoning_content"] == "thinking..."
@@ -496,9 +437,7 @@ def test_openai_images_and_reasoning(client: httpx.Client) -> None:
 # --------------------------------------------------------------------------- models, knobs
 
 
-def test_unknown_model_404_in_both_dialects(
-    client: httpx.Client, up: FakeUpstream
-) -> None:
+def test_unknown_model_404_in_both_dialects(client: httpx.Client, up: FakeUpstream) -> None:
     r = client.post("/api/chat", json={"model": "x", "messages": USER})
     assert r.status_code == 404 and r.json() == {"error": "model 'x' not found"}
     r = client.post("/v1/chat/completions", json={"model": "x", "messages": USER})
@@ -511,12 +450,7 @@ def test_unknown_model_404_in_both_dialects(
         }
     }
     up.models = []
-    assert (
-        client.post(
-            "/api/chat", json={"model": "x", "messages": USER, "stream": False}
-        ).status_code
-        == 200
-    )
+    assert client.post("/api/chat", json={"model": "x", "messages": USER, "stream": False}).status_code == 200
     assert client.get("/api/tags").json() == {"models": []}
     up.models = ["only"]
     assert isinstance(up.models[0], FakeModel)
@@ -545,9 +479,7 @@ def test_chunk_knobs_and_overrides(client: httpx.Client, up: FakeUpstream) -> No
     client.post("/api/chat", json={**req, "fake_chunk_delay": 0.05})
     assert time.monotonic() - t0 >= 0.09
     r = client.post("/api/chat", json={**req, "options": {"num_predict": 1}})
-    assert (
-        r.json()["done_reason"] == "length" and r.json()["message"]["content"] == "w0 "
-    )
+    assert r.json()["done_reason"] == "length" and r.json()["message"]["content"] == "w0 "
     r = client.post(
         "/v1/chat/completions",
         json={"model": "llama3", "messages": USER, "max_tokens": 1},
@@ -559,9 +491,7 @@ def test_streaming_is_incremental(client: httpx.Client, up: FakeUpstream) -> Non
     up.chunk_delay = 0.05
     arrivals: list[float] = []
     t0 = time.monotonic()
-    with client.stream(
-        "POST", "/api/chat", json={"model": "llama3", "messages": USER}
-    ) as r:
+    with client.stream("POST", "/api/chat", json={"model": "llama3", "messages": USER}) as r:
         for line in r.iter_lines():
             if line:
                 arrivals.append(time.monotonic() - t0)
@@ -607,22 +537,13 @@ def test_fail_status(client: httpx.Client, up: FakeUpstream) -> None:
     assert r.status_code == 503 and isinstance(r.json()["error"], str)
     r = client.post("/v1/chat/completions", json={"model": "llama3", "messages": USER})
     assert r.status_code == 503 and r.json()["error"]["code"] == 503
-    assert (
-        client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code
-        == 200
-    )
+    assert client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code == 200
     up.fail_next("status", status=429, body={"custom": True})
     r = client.post("/api/generate", json={"model": "llama3", "prompt": "x"})
     assert r.status_code == 429 and r.json() == {"custom": True}
     up.fail_next("status", status=500, paths=["/api/embed"])
-    assert (
-        client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code
-        == 200
-    )
-    assert (
-        client.post("/api/embed", json={"model": "llama3", "input": "x"}).status_code
-        == 500
-    )
+    assert client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code == 200
+    assert client.post("/api/embed", json={"model": "llama3", "input": "x"}).status_code == 500
     r = client.get("/api/tags", headers={"X-Fake-Fail": "mode=status;status=502"})
     assert r.status_code == 502
 
@@ -637,10 +558,7 @@ def test_fail_reset(client: httpx.Client, up: FakeUpstream) -> None:
             json={"model": "llama3", "prompt": "x"},
             headers={"X-Fake-Fail": "reset"},
         )
-    assert (
-        client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code
-        == 200
-    )
+    assert client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code == 200
     assert up.cancelled == 0
 
 
@@ -649,9 +567,7 @@ def test_fail_cut(client: httpx.Client, up: FakeUpstream) -> None:
     lines: list[str] = []
     with (
         pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)),
-        client.stream(
-            "POST", "/api/chat", json={"model": "llama3", "messages": USER}
-        ) as r,
+        client.stream("POST", "/api/chat", json={"model": "llama3", "messages": USER}) as r,
     ):
         assert r.status_code == 200
         lines.extend(line for line in r.iter_lines() if line)
@@ -673,9 +589,7 @@ def test_fail_cut(client: httpx.Client, up: FakeUpstream) -> None:
 
     up.fail_next("cut")
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        client.post(
-            "/api/chat", json={"model": "llama3", "messages": USER, "stream": False}
-        )
+        client.post("/api/chat", json={"model": "llama3", "messages": USER, "stream": False})
     assert up.cancelled == 0
 
 
@@ -692,9 +606,7 @@ def test_fail_slow(client: httpx.Client, up: FakeUpstream) -> None:
 def test_fail_hang(client: httpx.Client, up: FakeUpstream) -> None:
     up.fail_next("hang")
     with pytest.raises(httpx.ReadTimeout):
-        client.post(
-            "/api/chat", json={"model": "llama3", "messages": USER}, timeout=0.3
-        )
+        client.post("/api/chat", json={"model": "llama3", "messages": USER}, timeout=0.3)
     assert up.wait_until(lambda: up.cancelled == 1 and up.in_flight == 0)
 
     # A request still hanging when the server stops gets its connection dropped.
@@ -725,10 +637,7 @@ def test_fail_health(client: httpx.Client, up: FakeUpstream) -> None:
     up.fail_health(True)
     for path in ("/health", "/api/version", "/api/tags", "/v1/models"):
         assert client.get(path).status_code == 503
-    assert (
-        client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code
-        == 200
-    )
+    assert client.post("/api/chat", json={"model": "llama3", "messages": USER}).status_code == 200
     up.fail_health(False)
     assert client.get("/health").status_code == 200
 
@@ -756,19 +665,12 @@ def test_api_key() -> None:
         assert c.get("/api/tags", headers=bad).status_code == 401
         good = {"Authorization": "Bearer sekret"}
         assert c.get("/api/tags", headers=good).status_code == 200
-        assert (
-            c.post(
-                "/api/chat", json={"model": "m", "messages": USER}, headers=good
-            ).status_code
-            == 200
-        )
+        assert c.post("/api/chat", json={"model": "m", "messages": USER}, headers=good).status_code == 200
 
 
 def test_cancelled_counter(client: httpx.Client, up: FakeUpstream) -> None:
     up.chunk_delay = 0.05
-    with client.stream(
-        "POST", "/api/chat", json={"model": "llama3", "messages": USER}
-    ) as r:
+    with client.stream("POST", "/api/chat", json={"model": "llama3", "messages": USER}) as r:
         lines = r.iter_lines()
         assert json.loads(next(lines))["message"]["content"] == "w0 "
         assert up.in_flight == 1

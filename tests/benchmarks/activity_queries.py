@@ -46,7 +46,8 @@ from maestro_app.services import activity_query, dashboard
 logger = logging.getLogger("benchmark")
 
 PG_ADMIN_URL = os.environ.get("MAESTRO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-GOAL_MS = 100.0
+GOAL_MS = 100.0  # p95, for every read query
+WRITE = "write:"
 
 # (display model, real model, weight): a mapped chat model, plain models, a long tail.
 MODELS: list[tuple[str, str, float]] = [
@@ -321,7 +322,7 @@ def queries(s: Seeded) -> list[tuple[str, Callable[[Session], Any]]]:
         ("chart: models 24h", chart("models", "24h")),
         ("chart: models 7d", chart("models", "7d")),
         ("chart: models 30d", chart("models", "30d")),
-        ("write: ledger batch of 500", ledger_batches(s)),
+        (f"{WRITE} ledger batch of 500", ledger_batches(s)),
     ]
 
 
@@ -441,7 +442,10 @@ def measure(engine: Engine, seeded: Seeded, args: argparse.Namespace) -> int:
         if args.explain:
             explain(engine, label, query)
     report(results, rows=seeded.rows, days=seeded.days, repeat=args.repeat)
-    return 0 if all(_percentile(t, 0.95) < GOAL_MS for _, t in results) else 1
+    # The goal (issue 3) is for what admins read; the ledger's batch insert is shown beside
+    # them for what the indexes and rollups cost the write path (ms per batch of 500).
+    reads = [t for label, t in results if not label.startswith(WRITE)]
+    return 0 if all(_percentile(t, 0.95) < GOAL_MS for t in reads) else 1
 
 
 def report(results: list[tuple[str, list[float]]], *, rows: int, days: int, repeat: int) -> None:
@@ -453,7 +457,10 @@ def report(results: list[tuple[str, list[float]]], *, rows: int, days: int, repe
     ]
     for label, timings in results:
         p95 = _percentile(timings, 0.95)
-        flag = "" if p95 < GOAL_MS else f"  over {GOAL_MS:.0f} ms"
+        if label.startswith(WRITE):
+            flag = f"  (a write, no goal: {statistics.median(timings) / 500 * 1000:.0f} µs per record)"
+        else:
+            flag = "" if p95 < GOAL_MS else f"  over {GOAL_MS:.0f} ms"
         lines.append(
             f"{label:<{width}}  {statistics.median(timings):8.1f}  {p95:8.1f}  {max(timings):8.1f}{flag}"
         )

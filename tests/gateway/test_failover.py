@@ -100,8 +100,11 @@ def test_cut_mid_stream_ends_with_error_event_and_no_replay(gateway, upstream_fa
     assert events[-1] == "[DONE]"
     last = json.loads(events[-2])
     assert "error" in last and last["error"]["message"]
-    contents = [json.loads(e)["choices"][0]["delta"].get("content") or "" for e in events[:-2]
-                if json.loads(e).get("choices")]
+    contents = [
+        json.loads(e)["choices"][0]["delta"].get("content") or ""
+        for e in events[:-2]
+        if json.loads(e).get("choices")
+    ]
     # The fake's three chunks were the role chunk, "w0 ", "w1 ": exactly those, never replayed.
     assert "".join(contents) == "w0 w1 "
     assert b.hits["/v1/chat/completions"] == 0

@@ -36,7 +36,9 @@ def _load(url: str, token: str, answered: list[str], stop: threading.Event) -> N
                 resp = c.post("/v1/chat/completions", json=dict(body, stream=stream))
             except httpx.HTTPError:
                 return  # the gateway is gone
-            complete = resp.status_code == 200 and ("[DONE]" in resp.text if stream else "choices" in resp.text)
+            complete = resp.status_code == 200 and (
+                "[DONE]" in resp.text if stream else "choices" in resp.text
+            )
             if complete:
                 answered.append(resp.headers["x-request-id"])
 
@@ -50,14 +52,20 @@ def _ledger_ids(engine: sa.Engine) -> list[str]:
 def test_kill_9_under_load_loses_no_answered_record(
     process_gateway_factory, upstream_factory, redis_prefix, database_url, scaled
 ):
-    env = {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix, "LEDGER_CLAIM_IDLE_S": "1"} if scaled else {}
+    env = (
+        {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix, "LEDGER_CLAIM_IDLE_S": "1"}
+        if scaled
+        else {}
+    )
     gw = process_gateway_factory(**env)
     fake = upstream_factory(["m"], chunks=4, chunk_delay=0.002)
     token = _prepare(gw, fake)
 
     answered: list[str] = []
     stop = threading.Event()
-    threads = [threading.Thread(target=_load, args=(gw.url, token, answered, stop)) for _ in range(CONCURRENCY)]
+    threads = [
+        threading.Thread(target=_load, args=(gw.url, token, answered, stop)) for _ in range(CONCURRENCY)
+    ]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 20

@@ -11,8 +11,9 @@ from tests.support import activity, add_mapping, add_node, add_user
 
 def _setup(gateway, upstream_factory, **fake_kwargs):  # type: ignore[no-untyped-def]
     fake = upstream_factory([FakeModel("real-chat", context_length=32768), FakeModel("emb")], **fake_kwargs)
-    add_node(gateway, fake, name="vllm-1", node_type="vllm", api_key="sk-node-secret",
-             headers={"X-Tenant": "t1"})
+    add_node(
+        gateway, fake, name="vllm-1", node_type="vllm", api_key="sk-node-secret", headers={"X-Tenant": "t1"}
+    )
     add_mapping(gateway, "chat", "real-chat", context_length="64K")
     return fake, gateway.client(add_user(gateway))
 
@@ -23,8 +24,10 @@ def _events(text: str) -> list[str]:
 
 def test_chat_non_streamed(gateway, upstream_factory):
     fake, client = _setup(gateway, upstream_factory, api_key="sk-node-secret")
-    resp = client.post("/v1/chat/completions",
-                       json={"model": "chat", "messages": [{"role": "user", "content": "one two three"}]})
+    resp = client.post(
+        "/v1/chat/completions",
+        json={"model": "chat", "messages": [{"role": "user", "content": "one two three"}]},
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["object"] == "chat.completion" and body["model"] == "chat"
@@ -45,8 +48,11 @@ def test_chat_streamed_is_incremental_and_usage_only_when_asked(gateway, upstrea
     fake.chunk_delay = 0.15
     arrivals: list[float] = []
     start = time.monotonic()
-    with client.stream("POST", "/v1/chat/completions", json={
-        "model": "chat", "stream": True, "messages": [{"role": "user", "content": "hi"}]}) as s:
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={"model": "chat", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+    ) as s:
         assert s.headers["content-type"].startswith("text/event-stream")
         text = ""
         for piece in s.iter_text():
@@ -64,9 +70,16 @@ def test_chat_streamed_is_incremental_and_usage_only_when_asked(gateway, upstrea
     assert record["completion_tokens"] == 5 and record["estimated"] is False
 
     fake.chunk_delay = 0
-    with client.stream("POST", "/v1/chat/completions", json={
-        "model": "chat", "stream": True, "stream_options": {"include_usage": True},
-        "messages": [{"role": "user", "content": "hi"}]}) as s:
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={
+            "model": "chat",
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "messages": [{"role": "user", "content": "hi"}],
+        },
+    ) as s:
         chunks = [json.loads(e) for e in _events(s.read().decode())[:-1]]
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 5
 
@@ -76,8 +89,9 @@ def test_completions_and_embeddings(gateway, upstream_factory):
     resp = client.post("/v1/completions", json={"model": "chat", "prompt": "say"})
     assert resp.status_code == 200, resp.text
     assert resp.json()["choices"][0]["text"] == "w0 w1 w2 w3 w4 " and resp.json()["model"] == "chat"
-    with client.stream("POST", "/v1/completions",
-                       json={"model": "chat", "prompt": "say", "stream": True}) as s:
+    with client.stream(
+        "POST", "/v1/completions", json={"model": "chat", "prompt": "say", "stream": True}
+    ) as s:
         events = _events(s.read().decode())
     assert events[-1] == "[DONE]"
     emb = client.post("/v1/embeddings", json={"model": "emb", "input": ["a b", "c"]})
