@@ -27,6 +27,7 @@ import secrets
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -227,14 +228,15 @@ def _yield_to_the_event_loop() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-# One thread for every flush of this process (they are serialised by the ledgers' locks).
+# Flushes run in one of two threads (each ledger's flushes are serialised by its lock): the
+# yielding one while the ledger keeps up, and one at normal priority while it is behind (a
+# flush took longer than the interval). At nice 19 a flush gets ~1.5 % of a saturated core,
+# less than it needs: it would fall behind for as long as the load lasts. An unprivileged
+# thread cannot lower its nice value again, hence two threads.
 _FLUSH_THREAD = ThreadPoolExecutor(
     max_workers=1, thread_name_prefix="ledger-flush", initializer=_yield_to_the_event_loop
 )
-
-
-async def in_flush_thread(fn: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_FLUSH_THREAD, fn, *args)
+_CATCH_UP_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-catch-up")
 
 
 class _Flusher(abc.ABC):
@@ -242,6 +244,15 @@ class _Flusher(abc.ABC):
 
     interval: float
     _task: asyncio.Task[None] | None = None
+    _behind = False  # the last flush took longer than the interval
+
+    async def _in_flush_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        executor = _CATCH_UP_THREAD if self._behind else _FLUSH_THREAD
+        started = time.monotonic()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        finally:
+            self._behind = time.monotonic() - started > self.interval
 
     @abc.abstractmethod
     async def flush(self) -> None: ...
@@ -324,7 +335,7 @@ class JournalLedger(_Flusher):
                 self._open_next()
             closed = [p for p in self._segments() if p.name != Path(self._fh.name).name]
             if closed:
-                await in_flush_thread(self._drain, closed)
+                await self._in_flush_thread(self._drain, closed)
 
     async def stop(self) -> None:
         await self._stop_loop()
@@ -348,8 +359,12 @@ class JournalLedger(_Flusher):
                     fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue
-                records = [r for r in map(decode_record, fh.read().splitlines()) if r]
-                total += insert_records(self._engine, records)
+                # In batches: a segment written while a flush lagged holds many intervals'
+                # worth of records, and decoded records are ten times their journal lines.
+                lines = fh.read().splitlines()
+                for start in range(0, len(lines), BATCH_SIZE):
+                    batch = lines[start : start + BATCH_SIZE]
+                    total += insert_records(self._engine, [r for r in map(decode_record, batch) if r])
                 path.unlink(missing_ok=True)
         self.written += total
         return total
@@ -433,7 +448,7 @@ class RedisStreamLedger(_Flusher):
         if not entries:
             return
         records = [r for _, fields in entries if (r := decode_record(fields.get(b"r", b"")))]
-        await in_flush_thread(insert_records, self._engine, records)
+        await self._in_flush_thread(insert_records, self._engine, records)
         ids = [entry_id for entry_id, _ in entries]
         await self._redis.xack(self._stream, self._group, *ids)
         await self._redis.xdel(self._stream, *ids)
