@@ -85,7 +85,10 @@ def fit_record(record: Record) -> Record:
     fitted = dict(record)
     for key, value in record.items():
         if isinstance(value, str):
-            text = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+            if value.isascii():  # the usual case: only NULs can be wrong
+                text = value.replace("\x00", "\ufffd") if "\x00" in value else value
+            else:
+                text = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
             limit = _TEXT_LIMITS.get(key)
             fitted[key] = text[:limit] if limit else text
         elif key in _INT_COLUMNS and isinstance(value, int) and not isinstance(value, bool):
