@@ -243,6 +243,11 @@ class Connection(asyncio.Protocol):
         return b"".join(pieces)
 
     @property
+    def open(self) -> bool:
+        """Usable for a next exchange as far as we know (the node has not closed it)."""
+        return not self.lost and self.transport is not None and not self.transport.is_closing()
+
+    @property
     def reusable(self) -> bool:
         """The last exchange ended cleanly and the node keeps the connection open."""
         return self._complete and self._keep_alive and not self.lost and self._error is None

@@ -202,7 +202,7 @@ class _Pool:
             now = asyncio.get_running_loop().time()
             while idle:
                 conn = idle.pop()  # the most recently used: the likeliest to be alive
-                if not conn.lost and now - conn.idle_since < self.keepalive:
+                if conn.open and now - conn.idle_since < self.keepalive:
                     self.in_use.add(conn)
                     return conn
                 self._drop(conn)

@@ -6,10 +6,14 @@ upstream; these pin down what a real node may do that the fake one does not.)"""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
 import socket
+import ssl
 import struct
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +33,9 @@ Handler = Callable[[int, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[
 class Server:
     """A loopback server; `handler(n, reader, writer)` serves its n-th connection (from 0)."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None) -> None:
         self.handler = handler
+        self.tls = tls
         self.connections = 0
         self.requests: list[bytes] = []
         self.closed_by_peer = asyncio.Event()
@@ -38,8 +43,9 @@ class Server:
         self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> Server:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -411,3 +417,60 @@ async def test_idle_connections_expire_after_the_keepalive_time() -> None:
         assert up.open_connections == 1
         await up.close()
     assert server.connections == 2
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test node")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "node.pem", directory / "node.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_https_node_is_verified_and_kept_alive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert_file, key_file = self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_file, key_file)
+
+    async def handler(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await server.read_request(reader):
+            writer.write(answer(b"secure"))
+
+    async with Server(handler, tls=tls) as server:
+        untrusting = client()
+        with pytest.raises(UpstreamConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusting.send("GET", server.url + "/api/tags")
+        await untrusting.close()
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # trusted as the system's CAs are
+        up = client()
+        for _ in range(2):
+            assert await (await up.send("GET", server.url + "/api/tags")).read() == b"secure"
+        await up.close()
+    assert len(server.requests) == 2 and server.connections == 1  # kept alive (the refused handshake
+    # never reached the handler)
