@@ -1,10 +1,15 @@
-"""Test set-up through the real admin API (what an operator would do)."""
+"""Test set-up through the real admin API (what an operator would do), and activity written
+the way the gateway writes it."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from sqlalchemy import Engine
+
+from maestro_app.db.models import ActivityRecord
+from maestro_app.stores.ledger import insert_records
 from tests.conftest import LiveGateway
 from tests.fakes.upstream import FakeUpstream
 
@@ -66,3 +71,13 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> Any:
             return value
         time.sleep(0.02)
     return predicate()
+
+
+_ACTIVITY_COLUMNS = tuple(c.name for c in ActivityRecord.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
+
+
+def store_activity(engine: Engine, records: list[ActivityRecord]) -> None:
+    """Write activity records as the gateway does: through the ledger's `insert_records`, the
+    request log's only writer (on SQLite it also keeps the hourly rollups: the table has no
+    insert trigger there, migration 0008)."""
+    insert_records(engine, [{name: getattr(r, name) for name in _ACTIVITY_COLUMNS} for r in records])

@@ -15,14 +15,13 @@ Revises: 0005_client_request_id
 Create Date: 2026-12-07 00:10:00
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 from types import ModuleType
 
 import sqlalchemy as sa
 
 from alembic import op
+from maestro_app.db.migration_support import sibling_migration
 
 revision: str = "0006_sqlite_batch_rollups"
 down_revision: str | None = "0005_client_request_id"
@@ -33,25 +32,23 @@ DEFERRED_TABLE = "activity_rollup_deferred"
 
 
 def _migration_0002() -> ModuleType:
-    """0002's module, for its trigger body (a file name starting with a digit cannot be
-    imported by name)."""
-    path = Path(__file__).with_name("0002_activity_indexes_and_rollups.py")
-    spec = importlib.util.spec_from_file_location("_maestro_migration_0002", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return sibling_migration("0002_activity_indexes_and_rollups.py")
 
 
 def upgrade() -> None:
     op.create_table(DEFERRED_TABLE, sa.Column("id", sa.Integer(), nullable=False), sa.PrimaryKeyConstraint("id"))
     if op.get_bind().dialect.name != "sqlite":
         return
-    m0002 = _migration_0002()
     op.get_bind().exec_driver_sql("DROP TRIGGER activity_rollup_insert")
-    op.get_bind().exec_driver_sql(
+    op.get_bind().exec_driver_sql(deferring_insert_trigger())
+
+
+def deferring_insert_trigger() -> str:
+    """The insert trigger that stands aside while `activity_rollup_deferred` has a row
+    (also what 0008's downgrade restores)."""
+    return (
         "CREATE TRIGGER activity_rollup_insert AFTER INSERT ON activity_records "
-        f"WHEN NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE}) BEGIN {m0002.SQLITE_ADD} END"
+        f"WHEN NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE}) BEGIN {_migration_0002().SQLITE_ADD} END"
     )
 
 

@@ -243,18 +243,6 @@ class ActivityRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class ActivityRollupDeferred(SQLModel, table=True):
-    """SQLite only: while a row is here (inside the writer's own transaction, never
-    committed), the per-row rollup trigger stands aside because that writer updates the
-    rollups itself, once per batch (`stores.ledger`, migration 0006). Empty at all other
-    times, so every other insert keeps the rollups exact through the trigger. PostgreSQL's
-    statement triggers are per batch already and ignore it."""
-
-    __tablename__ = "activity_rollup_deferred"
-
-    id: int = Field(primary_key=True)
-
-
 class ActivityHourly(SQLModel, table=True):
     """The activity ledger summed per UTC hour and display model (`""` for none).
 

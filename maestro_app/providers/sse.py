@@ -43,6 +43,8 @@ class SSEDecoder:
         self._at_start = True
 
     def feed(self, chunk: bytes) -> list[str]:
+        if self._at_start and chunk and not self._buffer and chunk[0] != _BOM[0]:
+            self._at_start = False  # no byte order mark: the first read may take the fast path
         if not self._buffer and not self._data and not self._at_start:
             whole = self._whole_events(chunk)
             if whole is not None:

@@ -118,7 +118,9 @@ def decode_record(raw: bytes) -> Record | None:
 
 
 def insert_records(engine: Engine, records: list[Record]) -> int:
-    """Insert, skipping request ids already stored. Returns how many were given."""
+    """Insert, skipping request ids already stored, and update the hourly rollups (SQLite:
+    here, once per batch; PostgreSQL: its statement triggers). The only writer of the
+    request log. Returns how many were given."""
     if not records:
         return 0
     if engine.dialect.name == "sqlite":
@@ -139,7 +141,10 @@ def insert_records(engine: Engine, records: list[Record]) -> int:
 # trigger's two upserts per row, a batch held the GIL for most of its ~0.3 ms per record, and
 # every socket write of the event loop waited up to the 5 ms switch interval for it. Here the
 # rows are plain tuples given to `executemany` (the sqlite3 module releases the GIL around
-# each step), and the rollups are summed once per batch (migration 0006).
+# each step), and the rollups are summed once per batch (migration 0006). The table has no
+# insert trigger on SQLite (migration 0008: SQLite ran a trigger program per inserted row
+# even to find its WHEN clause false, half of an insert's cost), so this is the one way
+# records may be written there: it keeps the rollups exact.
 
 _SQLITE_COLUMNS = tuple(c.name for c in _COLUMNS if c.name != "id")
 _SQLITE_INSERT = (
@@ -207,11 +212,9 @@ def _insert_sqlite(engine: Engine, records: list[Record]) -> None:
         cur.execute("BEGIN IMMEDIATE")
         try:
             (after,) = cur.execute("SELECT coalesce(max(id), 0) FROM activity_records").fetchone()
-            cur.execute("INSERT INTO activity_rollup_deferred (id) VALUES (1)")
             cur.executemany(_SQLITE_INSERT, rows)
             for statement in _SQLITE_ROLLUPS:
                 cur.execute(statement, (after,))
-            cur.execute("DELETE FROM activity_rollup_deferred")
             conn.commit()
         except BaseException:
             conn.rollback()

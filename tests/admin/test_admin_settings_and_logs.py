@@ -13,6 +13,7 @@ from maestro_app.domain.snapshot import DEFAULT_SETTINGS
 from maestro_app.services import audit
 from tests.admin.conftest import audit_actions, create_user
 from tests.conftest import LiveGateway
+from tests.support import store_activity
 
 
 def test_settings_read_and_update(live: LiveGateway, admin: httpx.Client) -> None:
@@ -82,8 +83,7 @@ def _record(live: LiveGateway, n: int, **fields: object) -> None:
         "created_at": datetime.now(UTC) - timedelta(minutes=n),
     }
     values.update(fields)
-    with live.runtime.session() as session:
-        session.add(ActivityRecord(**values))  # type: ignore[arg-type]
+    store_activity(live.runtime.engine, [ActivityRecord(**values)])  # type: ignore[arg-type]
 
 
 def test_activity_filters(live: LiveGateway, admin: httpx.Client) -> None:

@@ -20,6 +20,7 @@ from maestro_app.gateway.app import create_gateway_app
 from maestro_app.services.time_buckets import floor_to
 from tests.admin.conftest import create_node, create_user
 from tests.conftest import LiveGateway
+from tests.support import store_activity
 
 
 def _seed(live: LiveGateway, rows: list[dict[str, Any]]) -> list[ActivityRecord]:
@@ -44,8 +45,7 @@ def _seed(live: LiveGateway, rows: list[dict[str, Any]]) -> list[ActivityRecord]
         values.update(fields)
         values["total_tokens"] = values["prompt_tokens"] + values["completion_tokens"]
         records.append(ActivityRecord(**values))
-    with live.runtime.session() as session:
-        session.add_all(records)
+    store_activity(live.runtime.engine, records)
     with live.runtime.session() as session:
         return list(session.exec(select(ActivityRecord)).all())
 

@@ -4,9 +4,9 @@
 
 On a migrated SQLite database (temporary directory), times per record: decoding a journal
 line; `insert_records`, what the flusher does (DB-API `executemany` of tuples, the rollups
-summed once per batch, migration 0006); and, for comparison, the path before 0006
-(SQLAlchemy Core executemany, two rollup upserts per row from the trigger) and
-`insert_records` without the request log's filter indexes. The flusher runs in the gateway
+summed once per batch, migrations 0006 and 0008); and, for comparison, the same with an
+idle row trigger on the table (what 0008 removed) and without the request log's filter
+indexes. The flusher runs in the gateway
 worker (a to_thread), so every microsecond here is CPU taken from the event loop's core;
 `GIL-held` is the part spent outside SQLite (the sqlite3 module releases the GIL around
 each step), which the event loop waits for.
@@ -19,23 +19,22 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import text
 
 from maestro_app.db.engine import make_engine, run_migrations
-from maestro_app.db.models import ActivityRecord, utcnow
+from maestro_app.db.models import utcnow
+from maestro_app.domain.ids import new_request_id
 from maestro_app.stores.ledger import _sqlite_row, decode_record, encode_record, insert_records
 
 
 def sample_record() -> dict[str, Any]:
     """A record as `Gateway.record` writes it for a streamed chat answer."""
     return {
-        "request_id": uuid.uuid4().hex,
+        "request_id": new_request_id(),
         "user_id": 2,
         "username": "bench",
         "model": "coder",
@@ -55,13 +54,6 @@ def sample_record() -> dict[str, Any]:
         "error": None,
         "created_at": utcnow(),
     }
-
-
-def insert_sqlalchemy(engine: Engine, records: list[dict[str, Any]]) -> None:
-    """The flusher before migration 0006: SQLAlchemy Core, the row trigger doing the rollups."""
-    table = ActivityRecord.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=["request_id"]), records)
 
 
 def per_record_us(fn: Callable[[], None], n: int, repeat: int, reset: Callable[[], None]) -> float:
@@ -89,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         def fresh() -> None:
             decoded[:] = [r for r in map(decode_record, lines) if r]
             for r in decoded:
-                r["request_id"] = uuid.uuid4().hex  # new rows each round (no conflict skips)
+                r["request_id"] = new_request_id()  # new rows each round, ordered as the gateway's
 
         def decode_only() -> None:
             [decode_record(x) for x in lines]
@@ -104,10 +96,18 @@ def main(argv: list[str] | None = None) -> int:
             "GIL-held part of insert_records (building the rows)": per_record_us(
                 lambda: [_sqlite_row(r) for r in decoded], n, args.repeat, fresh
             ),
-            "before 0006: SQLAlchemy Core, rollups by the row trigger": per_record_us(
-                lambda: insert_sqlalchemy(engine, decoded), n, args.repeat, fresh
-            ),
         }
+        # What a row trigger costs even when it does nothing (before migration 0008 the
+        # insert trigger stood aside for the ledger's batches through its WHEN clause).
+        with engine.begin() as conn:
+            conn.execute(
+                text("CREATE TRIGGER bench_idle AFTER INSERT ON activity_records WHEN 0 BEGIN SELECT 1; END")
+            )
+        results["insert_records with an idle row trigger (WHEN 0), as before 0008"] = per_record_us(
+            lambda: insert_records(engine, decoded), n, args.repeat, fresh
+        )
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER bench_idle"))
         with engine.begin() as conn:
             indexes = conn.execute(
                 text(

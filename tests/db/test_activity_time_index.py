@@ -17,6 +17,7 @@ from alembic import command
 from maestro_app.db.engine import alembic_config, make_engine
 from maestro_app.db.models import ActivityRecord, utcnow
 from maestro_app.services import activity_query
+from tests.support import store_activity
 
 
 def _migrate(engine: sa.Engine, database_url: str, step: str, target: str) -> None:
@@ -34,20 +35,23 @@ def _time_indexes(engine: sa.Engine) -> dict[str, list[str]]:
     }
 
 
+def _record(request_id: str) -> ActivityRecord:
+    return ActivityRecord(
+        request_id=request_id,
+        username="alice",
+        model="m",
+        endpoint="/v1/chat/completions",
+        source="openai",
+        status_code=200,
+        total_tokens=3,
+        created_at=utcnow(),
+    )
+
+
 def _add_record(engine: sa.Engine, request_id: str) -> None:
+    """An insert through the ORM: kept in the rollups by the row trigger revision 0006 has."""
     with Session(engine) as session:
-        session.add(
-            ActivityRecord(
-                request_id=request_id,
-                username="alice",
-                model="m",
-                endpoint="/v1/chat/completions",
-                source="openai",
-                status_code=200,
-                total_tokens=3,
-                created_at=utcnow(),
-            )
-        )
+        session.add(_record(request_id))
         session.commit()
 
 
@@ -71,9 +75,13 @@ def test_the_index_goes_up_and_down_and_the_rollups_stay(database_url: str) -> N
         _add_record(engine, "before")
         _migrate(engine, database_url, "upgrade", "head")
         assert _time_indexes(engine) == {"ix_activity_created_at_id": ["created_at", "id"]}
-        # The rollup triggers survived both steps (a batch table copy on SQLite would drop them).
-        _add_record(engine, "after")
+        # The rollups stayed exact through both steps (a batch table copy on SQLite would drop
+        # their triggers): the ledger's insert, then a delete (row trigger).
+        store_activity(engine, [_record("after")])
         assert _hourly_requests(engine) == 2
+        with engine.begin() as conn:
+            conn.execute(sa.delete(ActivityRecord).where(ActivityRecord.request_id == "before"))  # type: ignore[arg-type]
+        assert _hourly_requests(engine) == 1
     finally:
         engine.dispose()
 

@@ -10,19 +10,20 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from maestro_app.db.models import ActivityRecord
 from maestro_app.services.activity_count import ActivityFilter, count_activity, count_in_range
 from maestro_app.services.activity_query import list_activity, status_range
+from tests.support import store_activity
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 NOW = datetime(2026, 5, 10, 12, 30, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def ledger(session_factory: SessionFactory) -> list[ActivityRecord]:
+def ledger(engine: Engine, session_factory: SessionFactory) -> list[ActivityRecord]:
     rng = random.Random(11)
     records = [
         ActivityRecord(
@@ -39,9 +40,9 @@ def ledger(session_factory: SessionFactory) -> list[ActivityRecord]:
         )
         for i in range(400)
     ]
+    store_activity(engine, records)
     with session_factory() as session:
-        session.add_all(records)
-    return records
+        return list(session.scalars(select(ActivityRecord)).all())  # with their ids
 
 
 def _plain_count(session: Session, filters: ActivityFilter) -> int:
