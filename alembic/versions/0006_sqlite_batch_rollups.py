@@ -36,7 +36,9 @@ def _migration_0002() -> ModuleType:
 
 
 def upgrade() -> None:
-    op.create_table(DEFERRED_TABLE, sa.Column("id", sa.Integer(), nullable=False), sa.PrimaryKeyConstraint("id"))
+    op.create_table(
+        DEFERRED_TABLE, sa.Column("id", sa.Integer(), nullable=False), sa.PrimaryKeyConstraint("id")
+    )
     if op.get_bind().dialect.name != "sqlite":
         return
     op.get_bind().exec_driver_sql("DROP TRIGGER activity_rollup_insert")

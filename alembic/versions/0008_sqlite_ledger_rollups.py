@@ -29,7 +29,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-
 def _migration_0006() -> ModuleType:
     return sibling_migration("0006_sqlite_batch_rollups.py")
 
