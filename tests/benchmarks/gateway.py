@@ -575,13 +575,19 @@ def verdicts(by: dict[tuple[str, int, str], list[Cell]]) -> list[str]:
 def machine() -> list[str]:
     with open("/proc/cpuinfo") as info:
         cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "?")
-    import aiohttp
-    import granian
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"no {name}"
 
     mem = psutil.virtual_memory().total / 2**30
+    packages = ", ".join(installed(name) for name in ("granian", "uvloop", "httptools", "aiohttp"))
     return [
         f"machine: {cpu}, {psutil.cpu_count()} cores, {mem:.0f} GiB; {platform.system()} {platform.release()}",
-        f"python {platform.python_version()}, granian {granian.__version__}, aiohttp {aiohttp.__version__}; "
+        f"python {platform.python_version()}, {packages}; "
         f"gateway core {GATEWAY_CORE}, upstream + load client core {LOAD_CORE}",
     ]
 
