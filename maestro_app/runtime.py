@@ -58,7 +58,8 @@ from maestro_app.settings import Settings
 from maestro_app.shutdown import on_termination
 from maestro_app.stores.config_bus import ConfigBus
 from maestro_app.stores.job_locks import JobLocks
-from maestro_app.stores.ledger import JournalLedger, Ledger, RedisStreamLedger
+from maestro_app.stores.journal import JournalLedger
+from maestro_app.stores.ledger import Ledger, RedisStreamLedger
 from maestro_app.stores.limits import LimitStore, MemoryLimitStore, RedisLimitStore, utc_day
 from maestro_app.stores.shared_health import SharedHealth
 

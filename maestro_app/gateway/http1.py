@@ -73,8 +73,9 @@ class Headers(dict[str, str]):
 class Connection(asyncio.Protocol):
     """One kept-alive connection; one exchange at a time (`start`, `head`, `next_piece`)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, key: tuple[str, str, int]) -> None:
         self.loop = loop
+        self.key = key  # the pool this connection belongs to: scheme, host, port
         self.transport: asyncio.Transport | None = None
         self.lost = False
         self.uses = 0  # exchanges started on this connection
@@ -139,12 +140,6 @@ class Connection(asyncio.Protocol):
                 self._fail(NotAnswered(f"connection broken before the answer{reason}"))
         else:
             self._fail(BrokenAnswer(f"connection closed mid-answer{reason}"))
-
-    def pause_writing(self) -> None:  # the request is written at once; nothing to throttle
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     # -- llhttp callbacks -------------------------------------------------------------------
 

@@ -106,16 +106,13 @@ class UpstreamResponse:
     gives the connection back (kept alive after a complete body, else closed, which
     cancels the node's work)."""
 
-    __slots__ = ("status", "headers", "_conn", "_pool", "_key", "_released", "_body")
+    __slots__ = ("status", "headers", "_conn", "_pool", "_released", "_body")
 
-    def __init__(
-        self, status: int, headers: Headers, conn: Connection, pool: _Pool, key: tuple[str, str, int]
-    ) -> None:
+    def __init__(self, status: int, headers: Headers, conn: Connection, pool: _Pool) -> None:
         self.status = status
         self.headers = headers
         self._conn = conn
         self._pool = pool
-        self._key = key
         self._released = False
         self._body: bytes | None = None
 
@@ -152,7 +149,7 @@ class UpstreamResponse:
     def close(self) -> None:
         if not self._released:
             self._released = True
-            self._pool.release(self._key, self._conn)
+            self._pool.release(self._conn)
 
 
 class _Pool:
@@ -217,16 +214,17 @@ class _Pool:
             tls = self._tls
         async with asyncio.timeout(self.connect_timeout):
             _, conn = await loop.create_connection(
-                lambda: Connection(loop), target.host, target.port, ssl=tls
+                lambda: Connection(loop, target.key), target.host, target.port, ssl=tls
             )
         return conn
 
-    def release(self, key: tuple[str, str, int], conn: Connection) -> None:
+    def release(self, conn: Connection) -> None:
+        """Back to the pool after a complete answer, else closed (which cancels the node's
+        work on an unfinished one)."""
         self.in_use.discard(conn)
         if conn.reusable:
-            loop = conn.loop
-            conn.idle_since = loop.time()
-            idle = self.idle.setdefault(key, deque())
+            conn.idle_since = conn.loop.time()
+            idle = self.idle.setdefault(conn.key, deque())
             idle.append(conn)
             # Let connections that stayed idle too long go (they sit at the old end).
             while idle and (idle[0].lost or conn.idle_since - idle[0].idle_since >= self.keepalive):
@@ -272,6 +270,15 @@ class _Pool:
             conn.close()
 
 
+def _unanswered(url: str, exc: ExchangeError) -> UpstreamError:
+    """What an exchange that broke before the answer's head is to the pipeline."""
+    if isinstance(exc, ReadTimeout):
+        return UpstreamTimeoutError(f"upstream {url} did not answer in time")
+    if isinstance(exc, NotAnswered):
+        return UpstreamConnectError(f"cannot reach {url}: {exc}")
+    return UpstreamConnectError(f"upstream {url} answered badly: {exc}")
+
+
 class UpstreamClient:
     def __init__(self, *, timeouts: Timeouts, max_connections: int = 512) -> None:
         self._timeouts = timeouts
@@ -313,32 +320,24 @@ class UpstreamClient:
             except OSError as exc:
                 raise UpstreamConnectError(f"cannot reach {url}: {exc or type(exc).__name__}") from exc
             if self._refusal is not None:  # abort() ran while we connected
-                pool.release(target.key, conn)
+                pool.release(conn)
                 raise UpstreamConnectError(self._refusal)
             reused = conn.uses > 0
             try:
                 conn.start(request, timeout)
                 status, resp_headers = await conn.head()
-            except NotAnswered as exc:
-                pool.release(target.key, conn)
+            except ExchangeError as exc:
+                pool.release(conn)
                 if reused and attempt == 1 and isinstance(exc, ClosedUnanswered):
                     # The keep-alive race (the node closed the idle connection as our request
                     # went out; it never read it): once more on a fresh connection. A reset
                     # after the node took the request is its failure, not retried here.
                     continue
-                raise UpstreamConnectError(f"cannot reach {url}: {exc}") from exc
-            except ReadTimeout as exc:
-                pool.release(target.key, conn)
-                raise UpstreamTimeoutError(f"upstream {url} did not answer in time") from exc
-            except ExchangeError as exc:
-                pool.release(target.key, conn)
-                raise UpstreamConnectError(f"upstream {url} answered badly: {exc}") from exc
+                raise _unanswered(url, exc) from exc
             except BaseException:
-                # Cancelled (the client left): closing the connection cancels the node's work.
-                conn.close()
-                pool.release(target.key, conn)
+                pool.release(conn)  # cancelled (the client left): closed, the node's work too
                 raise
-            return UpstreamResponse(status, resp_headers, conn, pool, target.key)
+            return UpstreamResponse(status, resp_headers, conn, pool)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def abort(self, reason: str) -> None:

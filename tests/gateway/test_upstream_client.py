@@ -6,6 +6,7 @@ upstream; these pin down what a real node may do that the fake one does not.)"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import gzip
 import ipaddress
@@ -56,9 +57,9 @@ class Server:
         n = self.connections
         self.connections += 1
         try:
-            await self.handler(n, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass  # the client went away, or the test ended
+            # The client going away, or the test ending, ends the handler: not an error here.
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                await self.handler(n, reader, writer)
         finally:
             writer.close()
 

@@ -16,8 +16,9 @@ from sqlalchemy import Engine, func, select
 
 from maestro_app.db.engine import make_engine, run_migrations
 from maestro_app.db.models import ActivityRecord, utcnow
-from maestro_app.stores import ledger as ledger_module
-from maestro_app.stores.ledger import JournalLedger, _Segment, encode_record
+from maestro_app.stores import journal as journal_module
+from maestro_app.stores.journal import JournalLedger, _Segment
+from maestro_app.stores.ledger import encode_record
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_a_full_segment_rotates_without_waiting_for_the_flush(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     line = len(encode_record(record("r-000"))) + 1
-    monkeypatch.setattr(ledger_module, "SEGMENT_BYTES", 3 * line + 10)  # three records each
+    monkeypatch.setattr(journal_module, "SEGMENT_BYTES", 3 * line + 10)  # three records each
 
     async def run() -> None:
         journal = JournalLedger(engine, tmp_path / "ledger", interval=60)
@@ -107,7 +108,7 @@ def test_a_killed_process_segment_is_replayed_without_its_padding_or_torn_line(
     # The process dies: the map and the lock go, nothing cuts the file to its data.
     segment._map.close()
     os.close(segment._fd)
-    assert os.path.getsize(segment.path) == ledger_module.SEGMENT_BYTES
+    assert os.path.getsize(segment.path) == journal_module.SEGMENT_BYTES
 
     journal = JournalLedger(engine, directory)
     assert journal.replay() == 3
