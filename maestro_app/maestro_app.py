@@ -4,10 +4,13 @@
 backend worker to serve). The runtime opens its resources in the app's lifespan.
 """
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import reflex as rx
 from starlette.types import ASGIApp
 
-from maestro_app.gateway.app import create_gateway_app
+from maestro_app.gateway.app import build_routes, create_gateway_app
 from maestro_app.gateway.fastpath import fast_path
 from maestro_app.observability.logs import configure_logging
 from maestro_app.observability.metrics import GatewayMetrics
@@ -44,6 +47,17 @@ app = MaestroApp(
     style=styles.base_style,
     head_components=[rx.el.link(rel="icon", type="image/svg+xml", href="/favicon.svg")],
 )
-app.register_lifespan_task(runtime.lifespan)
+
+
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[None]:
+    """The worker's lifespan: the runtime opens its resources, then the gateway's routes are
+    built, before the first client."""
+    async with runtime.lifespan():
+        await build_routes(gateway_app)
+        yield
+
+
+app.register_lifespan_task(serving)
 for page in PAGES:
     page.add_to(app)

@@ -29,7 +29,7 @@ import uvicorn
 
 import rxconfig  # noqa: F401  (Reflex test harness expects the config importable)
 from maestro_app.db.engine import make_engine, run_migrations, session_scope
-from maestro_app.gateway.app import create_gateway_app
+from maestro_app.gateway.app import build_routes, create_gateway_app
 from maestro_app.gateway.fastpath import fast_path
 from maestro_app.runtime import Runtime
 from maestro_app.services.bootstrap import seed_first_start
@@ -161,6 +161,7 @@ class LiveGateway:
             self.loop = asyncio.get_running_loop()
             try:
                 await self.runtime.start()
+                await build_routes(api)  # as maestro_app.serving does before the first client
             except BaseException as exc:  # surface start-up failures in the test thread
                 errors.append(exc)
                 ready.set()
