@@ -67,7 +67,12 @@ def image_urls_of_content(content: Any) -> list[str]:
 
 
 def images_in_openai_messages(messages: Any) -> bool:
-    return any(image_urls_of_content(mapping(message).get("content")) for message in items(messages))
+    for message in items(messages):
+        content = mapping(message).get("content")
+        # Text (the usual content) has no parts: asked of every request, so checked first.
+        if not isinstance(content, str) and image_urls_of_content(content):
+            return True
+    return False
 
 
 def first_choice(resp: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -1,4 +1,5 @@
-"""`DisconnectWatch`: one helper task guards every wait of a request on its node."""
+"""`DisconnectWatch`: one helper task guards every wait of a request on its node, started
+only once a wait has lasted `after` seconds."""
 
 from __future__ import annotations
 
@@ -28,20 +29,43 @@ class Connection:
 
 async def test_waits_finish_while_the_client_stays_and_one_task_watches_them_all() -> None:
     conn = Connection()
-    watch = DisconnectWatch(conn.receive)
+    watch = DisconnectWatch(conn.receive, after=0.01)
     tasks_before = len(asyncio.all_tasks())
-    assert await watch.guard(asyncio.sleep(0.01, "headers")) == "headers"
-    assert len(asyncio.all_tasks()) == tasks_before + 1  # the watcher, kept for the next wait
-    assert await watch.guard(asyncio.sleep(0.01, "body")) == "body"
+    assert await watch.guard(asyncio.sleep(0.05, "headers")) == "headers"
+    assert watch.watching and len(asyncio.all_tasks()) == tasks_before + 1  # kept for the next wait
+    assert await watch.guard(asyncio.sleep(0.05, "body")) == "body"
     assert conn.receives == 1 and len(asyncio.all_tasks()) == tasks_before + 1
     watch.close()
     await asyncio.sleep(0)
     assert len(asyncio.all_tasks()) == tasks_before and not watch.gone
 
 
+async def test_a_quick_answer_starts_no_task() -> None:
+    conn = Connection()
+    watch = DisconnectWatch(conn.receive, after=0.05)
+    tasks_before = len(asyncio.all_tasks())
+    assert await watch.guard(asyncio.sleep(0.001, "headers")) == "headers"
+    assert await watch.guard(asyncio.sleep(0.001, "body")) == "body"
+    watch.close()
+    await asyncio.sleep(0.08)  # past `after`: the timer was cancelled with the watch
+    assert not watch.watching and conn.receives == 0 and len(asyncio.all_tasks()) == tasks_before
+
+
+async def test_a_client_that_left_before_the_watch_began_is_noticed_when_it_begins() -> None:
+    conn = Connection()
+    conn.left.set()  # gone already: noticed `after` into the wait, not at its end
+    watch = DisconnectWatch(conn.receive, after=0.02)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with pytest.raises(ClientGone):
+        await watch.guard(asyncio.sleep(30))
+    assert loop.time() - began < 10 and watch.gone
+    watch.close()
+
+
 async def test_a_client_leaving_cancels_the_wait() -> None:
     conn = Connection()
-    watch = DisconnectWatch(conn.receive)
+    watch = DisconnectWatch(conn.receive, after=0)
     cancelled = asyncio.Event()
 
     async def node() -> str:
@@ -63,7 +87,7 @@ async def test_a_client_leaving_cancels_the_wait() -> None:
 
 async def test_a_client_that_left_between_waits_fails_the_next_one_at_once() -> None:
     conn = Connection()
-    watch = DisconnectWatch(conn.receive)
+    watch = DisconnectWatch(conn.receive, after=0)
     assert await watch.guard(asyncio.sleep(0, "headers")) == "headers"
     conn.left.set()
     for _ in range(3):
@@ -78,7 +102,7 @@ async def test_a_client_that_left_between_waits_fails_the_next_one_at_once() -> 
 
 async def test_a_cancellation_from_elsewhere_is_not_taken_for_a_disconnect() -> None:
     conn = Connection()
-    watch = DisconnectWatch(conn.receive)
+    watch = DisconnectWatch(conn.receive, after=0)
     waiting = asyncio.ensure_future(watch.guard(asyncio.sleep(30)))
     await asyncio.sleep(0.01)
     waiting.cancel()
