@@ -22,6 +22,7 @@ import contextlib
 import logging
 import operator
 import os
+import re
 import secrets
 import socket
 import sys
@@ -35,9 +36,10 @@ from typing import Any, Protocol, TypeVar
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from sqlalchemy import BigInteger, Engine, Integer
+from sqlalchemy import BigInteger, Engine, Integer, String
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.sql.sqltypes import AutoString
 
 from maestro_app.db.engine import as_background_work
 from maestro_app.db.models import ActivityRecord
@@ -69,27 +71,41 @@ class Ledger(Protocol):
 
 INT32 = 2**31 - 1
 _COLUMNS = ActivityRecord.__table__.columns  # type: ignore[attr-defined]
-_TEXT_LIMITS: dict[str, int | None] = {c.name: getattr(c.type, "length", None) for c in _COLUMNS}
-_INT_COLUMNS = frozenset(
+_TEXT_COLUMNS = tuple((c.name, c.type.length) for c in _COLUMNS if isinstance(c.type, String | AutoString))
+_INT_COLUMNS = tuple(
     c.name for c in _COLUMNS if isinstance(c.type, Integer) and not isinstance(c.type, BigInteger)
 )
+
+
+def _fit_text(value: str, limit: int | None) -> str:
+    if value.isascii():  # only NULs can be wrong
+        text = value.replace("\x00", "\ufffd")
+    else:
+        text = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit else text
 
 
 def fit_record(record: Record) -> Record:
     """The record as the database will take it, whatever a client or a node sent: text cut
     to its column's length, without NUL characters (PostgreSQL refuses them) or lone
     surrogates (not UTF-8), whole numbers within the 32-bit columns. One record the database
-    refuses would otherwise stop every later one in the queue."""
-    fitted = dict(record)
-    for key, value in record.items():
-        if isinstance(value, str):
-            if value.isascii():  # the usual case: only NULs can be wrong
-                text = value.replace("\x00", "\ufffd") if "\x00" in value else value
-            else:
-                text = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
-            limit = _TEXT_LIMITS.get(key)
-            fitted[key] = text[:limit] if limit else text
-        elif key in _INT_COLUMNS and isinstance(value, int) and not isinstance(value, bool):
+    refuses would otherwise stop every later one in the queue. Asked of every request (on
+    the event loop): a record that fits, the usual one, is returned as it is, not copied."""
+    fitted = record
+    for key, limit in _TEXT_COLUMNS:
+        value = record.get(key)
+        if value is None or not isinstance(value, str):
+            continue
+        if value.isascii() and "\x00" not in value and (limit is None or len(value) <= limit):
+            continue
+        if fitted is record:
+            fitted = dict(record)
+        fitted[key] = _fit_text(value, limit)
+    for key in _INT_COLUMNS:
+        value = record.get(key)
+        if value.__class__ is int and not -INT32 - 1 <= value <= INT32:
+            if fitted is record:
+                fitted = dict(record)
             fitted[key] = max(-INT32 - 1, min(INT32, value))
     return fitted
 
@@ -108,10 +124,12 @@ def decode_record(raw: bytes) -> Record | None:
     # Lines journalled before the column existed (replayed after an upgrade) lack it; every
     # row of one batch insert needs the same keys.
     record.setdefault("client_request_id", None)
-    created = record.get("created_at")
-    if isinstance(created, str):
-        record["created_at"] = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    # `created_at` stays RFC 3339 text: each database's insert turns it into its own form.
     return record
+
+
+def _as_datetime(value: Any) -> Any:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
 
 
 def insert_records(engine: Engine, records: list[Record]) -> int:
@@ -123,6 +141,9 @@ def insert_records(engine: Engine, records: list[Record]) -> int:
     if engine.dialect.name == "sqlite":
         _insert_sqlite(engine, records)
         return len(records)
+    for record in records:
+        if isinstance(created := record.get("created_at"), str):
+            record["created_at"] = _as_datetime(created)
     table = ActivityRecord.__table__  # type: ignore[attr-defined]
     make = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with as_background_work(), engine.begin() as conn:
@@ -148,7 +169,9 @@ _SQLITE_INSERT = (
     f"INSERT INTO activity_records ({', '.join(_SQLITE_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _SQLITE_COLUMNS)}) ON CONFLICT (request_id) DO NOTHING"
 )
-_SQLITE_HOUR = "strftime('%Y-%m-%d %H:00:00.000000', created_at)"
+# The hour of the stored text (below): what strftime('%Y-%m-%d %H:00:00.000000') gives of
+# it, at a fraction of strftime's cost per row.
+_SQLITE_HOUR = "substr(created_at, 1, 13) || ':00:00.000000'"
 # The records this transaction inserted are those above the largest id before it: the
 # transaction holds SQLite's write lock from its first statement (BEGIN IMMEDIATE).
 _SQLITE_ROLLUPS = (
@@ -187,17 +210,33 @@ def _sqlite_default(name: str) -> Any:
 _SQLITE_CREATED_AT = _SQLITE_COLUMNS.index("created_at")
 
 
+# RFC 3339 as orjson writes a datetime: UTC ("+00:00"), or naive; microseconds when not 0.
+_RFC3339_UTC = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(?:Z|\+00:00)?")
+
+
+def sqlite_time(value: Any) -> Any:
+    """`created_at` as SQLAlchemy's SQLite DateTime stores it, `YYYY-MM-DD HH:MM:SS.ffffff`
+    in UTC (what the rollups and every query read), from a datetime or from the journal's
+    RFC 3339 text. The text's usual forms are rewritten, not parsed: strftime() and
+    fromisoformat() were a fifth of the flusher's time per record."""
+    if isinstance(value, str):
+        if match := _RFC3339_UTC.fullmatch(value):
+            day, clock, fraction = match.groups()
+            return f"{day} {clock}.{(fraction or '').ljust(6, '0')}"
+        value = _as_datetime(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
+    return value
+
+
 def _sqlite_row(record: Record) -> list[Any]:
     try:
         row = list(_sqlite_values(record))
     except KeyError:  # a partial record: the columns' defaults, as SQLAlchemy gives them
         row = [record[name] if name in record else _sqlite_default(name) for name in _SQLITE_COLUMNS]
-    created = row[_SQLITE_CREATED_AT]
-    if isinstance(created, datetime):
-        # SQLAlchemy's SQLite DateTime format, which the rollups' strftime() and every query read.
-        if created.tzinfo is not None:
-            created = created.astimezone(UTC)
-        row[_SQLITE_CREATED_AT] = created.strftime("%Y-%m-%d %H:%M:%S.%f")
+    row[_SQLITE_CREATED_AT] = sqlite_time(row[_SQLITE_CREATED_AT])
     return row
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, delete, func, select, update
@@ -233,4 +234,31 @@ def test_a_refused_batch_changes_nothing(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ActivityRecord)).scalar_one() == 50
     insert_records(engine, _ledger_records(rng, 10, "after"))  # the pooled connection still works
+    assert _rollups(engine) == _expected(engine)
+
+
+def test_journal_times_are_stored_as_the_orm_stores_them(engine: Engine) -> None:
+    """`created_at` reaches `insert_records` as a datetime (the gateway) or as the journal's
+    RFC 3339 text (a replayed line, the Redis stream): on SQLite the text is rewritten to
+    SQLAlchemy's stored form, not parsed. Every form reads back as the same instant, and
+    the time order and the hourly rollups see it as the ORM's own rows."""
+    moments = [
+        datetime(2026, 3, 1, 22, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 1, 23, 0, 0, tzinfo=UTC),  # orjson writes no fraction for 0 µs
+        datetime(2026, 3, 1, 23, 0, 0, 5, tzinfo=UTC),
+        datetime(2026, 3, 2, 1, 30, 0, 250000, tzinfo=timezone(timedelta(hours=2))),  # 23:30 UTC
+    ]
+    forms: list[tuple[str, Any]] = []
+    for i, moment in enumerate(moments):
+        text = orjson.dumps(moment).decode().strip('"')
+        forms += [(f"dt-{i}", moment), (f"text-{i}", text), (f"z-{i}", text.replace("+00:00", "Z"))]
+    records = _records(random.Random(3), len(forms), "t")
+    for record, (request_id, created) in zip(records, forms, strict=True):
+        record["request_id"], record["created_at"] = request_id, created
+    insert_records(engine, records)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(ActivityRecord.request_id, ActivityRecord.created_at)).all())
+    for request_id, created in forms:
+        expected = moments[int(request_id.rsplit("-", 1)[1])]
+        assert stored[request_id] == expected, (request_id, created)
     assert _rollups(engine) == _expected(engine)

@@ -74,7 +74,21 @@ def test_a_record_the_database_would_refuse_no_longer_blocks_the_ledger(gateway:
 
 def test_fit_record_keeps_what_fits() -> None:
     record = {"request_id": "r1", "model": "llama3", "status_code": 200, "stream": True, "duration_ms": 1.5}
-    assert fit_record(record) == record
+    assert fit_record(record) is record  # nothing to fit: not even copied (every request asks)
+
+
+def test_fit_record_fits_a_copy() -> None:
+    record = {
+        "request_id": "r1",
+        "model": "m" * 300,
+        "error": "a\x00b",
+        "prompt_tokens": 2**40,
+        "stream": True,
+    }
+    given = dict(record)
+    fitted = fit_record(record)
+    assert record == given  # the caller's record is left as it was
+    assert fitted == {**given, "model": "m" * 256, "error": "a\ufffdb", "prompt_tokens": 2**31 - 1}
 
 
 def test_unicode_digits_are_names_not_ids(gateway: LiveGateway) -> None:
