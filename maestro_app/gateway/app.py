@@ -84,8 +84,13 @@ async def build_routes(app: ASGIApp) -> None:
         "state": {},
     }
 
+    # The (empty) body, then the client gone: a response that listens for the disconnect
+    # (Starlette's file and streaming responses, e.g. the dashboard's 404 page when the
+    # built frontend is mounted) must see one, or it would spin on `receive()` for ever.
+    messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return next(messages, {"type": "http.disconnect"})
 
     async def send(message: Message) -> None:
         return None

@@ -87,8 +87,8 @@ def load_document(data: bytes | str) -> dict[str, Any]:
     """The parsed file: a mapping with text keys throughout, or `ConfigError`."""
     try:
         doc = yaml.load(data, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-        if doc is None:
-            doc = {}
+        if doc is None:  # an empty file, only comments, or `null`: what the schema refuses
+            raise ConfigError("(document): empty; expected a mapping with sections like nodes:, users:")
         if not isinstance(doc, dict):
             raise ConfigError("(document): must be a mapping with sections like nodes:, users:")
         _check_keys(doc, ())

@@ -388,6 +388,9 @@ GOOD_START = "nodes:\n  - {code: a1, name: A1, node_type: ollama, base_url: 'htt
 BAD_FILES: list[tuple[str, str, int, str]] = [  # (label, file, status, part of the message)
     ("not yaml", GOOD_START + "users: [\n", 422, "line 4, column 1: not valid YAML"),
     ("a list", "- 1\n- 2\n", 422, "(document): must be a mapping"),
+    ("empty", "", 422, "(document): empty"),
+    ("null", "null\n", 422, "(document): empty"),  # schemathesis, seed 1061368322
+    ("only comments", "# nodes: []\n", 422, "(document): empty"),
     ("unknown section", GOOD_START + "widgets: []\n", 422, "widgets: unknown section"),
     ("wrong version", GOOD_START + "version: 2\n", 422, "version: this gateway reads version 1"),
     ("section not a list", GOOD_START + "users: {alice: {}}\n", 422, "users: must be a list"),
