@@ -94,7 +94,7 @@ def fit_record(record: Record) -> Record:
     fitted = record
     for key, limit in _TEXT_COLUMNS:
         value = record.get(key)
-        if value is None or not isinstance(value, str):
+        if not isinstance(value, str):
             continue
         if value.isascii() and "\x00" not in value and (limit is None or len(value) <= limit):
             continue
@@ -141,9 +141,10 @@ def insert_records(engine: Engine, records: list[Record]) -> int:
     if engine.dialect.name == "sqlite":
         _insert_sqlite(engine, records)
         return len(records)
-    for record in records:
-        if isinstance(created := record.get("created_at"), str):
-            record["created_at"] = _as_datetime(created)
+    records = [
+        {**r, "created_at": _as_datetime(r["created_at"])} if isinstance(r.get("created_at"), str) else r
+        for r in records
+    ]  # the journal's text as a datetime; the caller's records left as they are
     table = ActivityRecord.__table__  # type: ignore[attr-defined]
     make = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with as_background_work(), engine.begin() as conn:
