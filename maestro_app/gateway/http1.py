@@ -243,6 +243,12 @@ class Connection(asyncio.Protocol):
         return not self.lost and self.transport is not None and not self.transport.is_closing()
 
     @property
+    def drained(self) -> bool:
+        """The answer is complete and every piece of it has been taken: the next
+        `next_piece` returns None at once."""
+        return self._complete and not self._pieces and self._error is None
+
+    @property
     def reusable(self) -> bool:
         """The last exchange ended cleanly and the node keeps the connection open."""
         return self._complete and self._keep_alive and not self.lost and self._error is None

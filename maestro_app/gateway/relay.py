@@ -80,6 +80,8 @@ class Exchange:
     async def close_shielded(self) -> None:
         """Close even while the request is being cancelled (client gone): the ledger write
         may await (Redis), and anyio cancellation would otherwise abort every await here."""
+        if self._closed:
+            return  # the usual case of the second and third call (a scope costs ~5 us)
         with anyio.CancelScope(shield=True):
             await self.close()
 
@@ -170,10 +172,11 @@ async def relay_stream(
 ) -> AsyncIterator[bytes]:
     decoder: SSEDecoder | NDJSONDecoder = SSEDecoder() if framing == "sse" else NDJSONDecoder()
     encode = ENCODERS[dialect]
+    upstream = exchange.response
+    out = bytearray()
     try:
         chunk: bytes | None = first
         while chunk is not None:
-            out = bytearray()
             for frame in decoder.feed(chunk):
                 if frame == "[DONE]":
                     continue
@@ -187,19 +190,21 @@ async def relay_stream(
                 message = upstream_error_message(obj)
                 if message is not None:
                     exchange.status, exchange.error = 502, message
-                    yield bytes(out) + _stream_error(dialect, transform, message)
+                    yield FinalPiece(out + _stream_error(dialect, transform, message))
                     return
                 for item in transform.feed(obj):
                     exchange.output_chars += content_chars(item)
                     out += encode(item)
             exchange.usage = transform.usage
-            if out:
+            if out and not upstream.drained:
                 yield bytes(out)
+                out = bytearray()
+            # else the answer is all here: what is left goes out with the end, in one write
             try:
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 chunk = None
-        tail = bytearray()
+        tail = out
         for frame in decoder.flush():
             if frame in ("[DONE]", b"[DONE]"):
                 continue
@@ -217,12 +222,12 @@ async def relay_stream(
         if dialect == "openai":
             tail += SSE_DONE
         exchange.usage = transform.usage
-        yield bytes(tail)
+        yield FinalPiece(tail)
     except UpstreamError as exc:
         exchange.usage = transform.usage
         exchange.status, exchange.error = 502, f"upstream stream broke off: {exc}"
-        yield _stream_error(
-            dialect, transform, "The upstream stream broke off before the answer was complete"
+        yield FinalPiece(
+            _stream_error(dialect, transform, "The upstream stream broke off before the answer was complete")
         )
     except (asyncio.CancelledError, GeneratorExit):
         exchange.usage = transform.usage
@@ -230,6 +235,12 @@ async def relay_stream(
         raise
     finally:
         await exchange.close_shielded()
+
+
+class FinalPiece(bytes):
+    """The last bytes of a relayed stream: `RelayResponse` closes the exchange (so the
+    request is recorded), then sends them with the end of the body, one ASGI message (and
+    one write to the client) instead of two."""
 
 
 class RelayResponse(StreamingResponse):
@@ -261,6 +272,19 @@ class RelayResponse(StreamingResponse):
             raise
         finally:
             await self._exchange.close_shielded()
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        ended = False
+        async for chunk in self.body_iterator:
+            ended = chunk.__class__ is FinalPiece
+            if ended:
+                # Recorded before the client can see the end of its answer (an answered
+                # request always has its ledger record, even if the worker dies now).
+                await self._exchange.close_shielded()
+            await send({"type": "http.response.body", "body": chunk, "more_body": not ended})
+        if not ended:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _mark_gone(self) -> None:
         if self._exchange.status == 200:

@@ -140,6 +140,11 @@ class UpstreamResponse:
             yield piece
         self.close()
 
+    @property
+    def drained(self) -> bool:
+        """All of the body has been read: the chunk iterator ends without waiting."""
+        return not self._released and self._conn.drained
+
     def _failed(self, exc: ExchangeError, what: str) -> UpstreamError:
         self.close()
         if isinstance(exc, ReadTimeout):

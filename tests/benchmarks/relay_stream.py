@@ -15,19 +15,22 @@ with the real leg of an OpenAI client on a vLLM node (rename, usage tap, tool-ca
     + encode    sse_data per item
 
 and, for scale, a bytes-level rename (`bytes.replace` of the model name in each read).
+Then the whole `relay_stream` generator (the real code, exchange close included), the
+stream arriving one read per frame or in one read (as under load).
 Prints microseconds per stream. Not collected by pytest.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from collections.abc import Callable
 
 import orjson
 
 from maestro_app.gateway.legs import leg_for
-from maestro_app.gateway.relay import content_chars
+from maestro_app.gateway.relay import Exchange, content_chars, relay_stream
 from maestro_app.providers.sse import SSEDecoder, sse_data
 
 REAL, DISPLAY = "qwen2.5-coder:7b", "coder"
@@ -83,6 +86,47 @@ def relay(reads: list[bytes], steps: int) -> int:
     return sent
 
 
+class _Answer:
+    """What the relay asks of the upstream answer: whether all of it is read; closing it."""
+
+    drained = False
+
+    def close(self) -> None:
+        return None
+
+
+async def _closed(_exchange: Exchange) -> None:
+    return None
+
+
+async def _pieces(pieces: list[bytes]):  # type: ignore[no-untyped-def]
+    for piece in pieces:
+        yield piece
+
+
+async def _sent(stream) -> int:  # type: ignore[no-untyped-def]
+    return sum([len(piece) async for piece in stream])
+
+
+def whole_relay(reads: list[bytes], *, joined: bool) -> int:
+    """One stream through `relay_stream`, driven without a loop turn (nothing in it waits)."""
+    transform = leg_for("openai", "chat", "vllm").stream(DISPLAY, False, BODY)
+    pieces = [b"".join(reads)] if joined else reads
+    stream = relay_stream(
+        Exchange(_Answer(), on_close=_closed),  # type: ignore[arg-type]
+        _pieces(pieces[1:]),
+        pieces[0],
+        framing="sse",
+        dialect="openai",
+        transform=transform,
+    )
+    try:
+        _sent(stream).send(None)
+    except StopIteration as done:
+        return int(done.value)
+    raise RuntimeError("the relay waited")
+
+
 def replace_only(reads: list[bytes]) -> int:
     old, new = b'"model":"' + REAL.encode() + b'"', b'"model":"' + DISPLAY.encode() + b'"'
     return sum(len(r.replace(old, new)) for r in reads)
@@ -117,6 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     ):  # fmt: skip
         timed(label, lambda s=steps: relay(reads, s), args.repeat)
     timed("bytes.replace of the model name per read (for scale)", lambda: replace_only(reads), args.repeat)
+    print("the whole relay_stream, µs per stream:")
+
+    async def whole() -> None:  # in a task: the exchange's close enters an anyio scope
+        for joined in (False, True):
+            timed(
+                "one read" if joined else "a read per frame",
+                lambda j=joined: whole_relay(reads, joined=j),
+                args.repeat,
+            )
+
+    asyncio.run(whole())
     return 0
 
 

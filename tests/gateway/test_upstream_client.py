@@ -133,8 +133,16 @@ async def test_chunked_body_arrives_piece_by_piece() -> None:
         resp = await up.send("POST", server.url + "/v1/chat/completions", body=b"{}")
         pieces = resp.iter_chunks()
         assert await anext(pieces) == b"data: 1\n\n"  # before the node sent the rest
+        assert not resp.drained
         go_on.set()
-        assert [p async for p in pieces] == [b"data: 2\n\n"]
+        assert await anext(pieces) == b"data: 2\n\n"
+        for _ in range(200):  # the end of the body may come in a read of its own
+            if resp.drained:
+                break
+            await asyncio.sleep(0.01)
+        assert resp.drained  # complete and all of it taken: the relay sends the rest with the end
+        assert [p async for p in pieces] == []
+        assert not resp.drained  # given back to the pool: no longer this answer's connection
         assert await (await up.send("POST", server.url + "/x", body=b"{}")).read() == b"again"
         await up.close()
     assert server.connections == 1
