@@ -215,7 +215,18 @@ class OpenAIStreamPostprocess(WrappingTransform):
         self._last: Chunk | None = None
 
     def feed(self, chunk: Chunk) -> list[Chunk]:
-        return self._process(self._inner.feed(chunk))
+        chunks = self._inner.feed(chunk)
+        if len(chunks) == 1:  # `_process` for the usual one chunk of one choice, quicker
+            only = chunks[0]
+            choices = only.get("choices")
+            if choices.__class__ is list and len(choices) == 1 and choices[0].__class__ is dict:
+                delta = choices[0].get("delta")
+                if delta.__class__ is dict:
+                    self._last = only
+                    if self._choice(choices[0], delta) and _says_nothing(only):
+                        return []
+                    return chunks
+        return self._process(chunks)
 
     def finish(self) -> list[Chunk]:
         out = self._process(self._inner.finish())
