@@ -187,9 +187,13 @@ class Gateway:
     ) -> Response:
         watch = DisconnectWatch(request.receive)
         try:
-            return await self._forward(watch, ep, call, route, body, stream)
-        finally:
+            response = await self._forward(watch, ep, call, route, body, stream)
+        except BaseException:
             watch.close()
+            raise
+        if getattr(response, "watch", None) is not watch:
+            watch.close()  # else a stream took it over: it watches the client to the end
+        return response
 
     async def _forward(
         self,
@@ -316,6 +320,7 @@ class Gateway:
         return RelayResponse(
             content,
             exchange,
+            watch=watch,
             media_type=MEDIA_TYPES[ep.stream_format],
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
@@ -249,34 +249,61 @@ class FinalPiece(bytes):
     one write to the client) instead of two."""
 
 
+_RAW_HEADERS: dict[tuple[str | None, tuple[tuple[str, str], ...]], list[tuple[bytes, bytes]]] = {}
+
+
 class RelayResponse(StreamingResponse):
     """A StreamingResponse that always closes its exchange, even if never iterated.
 
     Starlette's own `__call__` watches for a disconnect (ASGI spec < 2.4, which granian and
-    uvicorn announce) with an anyio task group and a second task per stream; the one
-    watcher task of `until_disconnected` does the same for less."""
+    uvicorn announce) with an anyio task group and a second task per stream; the request's
+    `DisconnectWatch`, handed over by the pipeline, does the same for less (its timer is
+    already running, and its one helper task, if a slow node made it start, goes on)."""
 
-    def __init__(self, content: AsyncIterator[bytes], exchange: Exchange, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        exchange: Exchange,
+        *,
+        watch: DisconnectWatch | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(content, **kwargs)
         self._exchange = exchange
         self._content = content
+        # The request's watch, handed over by the pipeline (it ends with the response), or
+        # None for one of its own.
+        self.watch = watch
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        # The same few header sets on every stream: built once each (~3 us).
+        key = (self.media_type, tuple(headers.items()) if headers else ())
+        built = _RAW_HEADERS.get(key)
+        if built is None:
+            super().init_headers(headers)
+            if len(_RAW_HEADERS) < 64:
+                _RAW_HEADERS[key] = list(self.raw_headers)
+        else:
+            self.raw_headers = list(built)
 
     def reframed(
         self, reframe: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]], **kwargs: Any
     ) -> RelayResponse:
         """The same exchange, its client stream re-encoded for an API the relay does not
         speak itself (the Grafana Assistant's events); still closed whatever happens."""
-        return _ReframedResponse(reframe(self._content), self._exchange, **kwargs)
+        return _ReframedResponse(reframe(self._content), self._exchange, watch=self.watch, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watch = self.watch or DisconnectWatch(receive)
         try:
-            await until_disconnected(receive, self.stream_response(send))
+            await watch.guard(self.stream_response(send))
         except ClientGone:
             self._mark_gone()
         except BaseException:
             self._mark_gone()
             raise
         finally:
+            watch.close()
             await self._exchange.close_shielded()
 
     async def stream_response(self, send: Send) -> None:
@@ -376,15 +403,6 @@ class DisconnectWatch:
             self._watcher.remove_done_callback(self._on_watch_done)
             self._watcher.cancel()
             self._watcher = None
-
-
-async def until_disconnected(receive: Receive, work: Awaitable[T]) -> T:
-    """Await `work`, but give up (and cancel it) as soon as the client disconnects."""
-    watch = DisconnectWatch(receive)
-    try:
-        return await watch.guard(work)
-    finally:
-        watch.close()
 
 
 async def _wait_disconnect(receive: Receive) -> None:

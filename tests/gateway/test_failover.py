@@ -141,6 +141,26 @@ def test_client_disconnect_cancels_upstream(gateway, upstream_factory):
     assert time.monotonic() - started < 5
 
 
+def test_client_disconnect_mid_stream_after_a_slow_start_cancels_upstream(gateway, upstream_factory):
+    """The node took long enough to answer that the request's disconnect watch started its
+    helper task while waiting; the stream takes the same watch over, and the client leaving
+    during the stream still cancels the node's work."""
+    a, b, client = _two_nodes(gateway, upstream_factory)
+    a.fail_next("slow", delay=0.3)  # well past the watch's 20 ms start
+    a.chunks = 50
+    a.chunk_delay = 0.1
+    with (
+        httpx.Client(base_url=gateway.url, headers=client.headers, timeout=10) as c,
+        c.stream("POST", "/v1/chat/completions", json=dict(BODY, stream=True)) as s,
+    ):
+        for _ in s.iter_bytes():
+            break
+    assert wait_for(lambda: a.cancelled >= 1, timeout=5), "upstream request was not cancelled"
+    assert wait_for(lambda: a.in_flight == 0, timeout=5)
+    records = wait_for(lambda: activity(gateway), timeout=5)
+    assert records[0]["status_code"] == 499 and b.hits["/v1/chat/completions"] == 0
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_client_disconnect_before_the_node_answers_cancels_upstream(gateway, upstream_factory, stream):
     """A node sends its headers only once a non-streamed answer is complete (Ollama: with the
