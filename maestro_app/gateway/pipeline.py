@@ -191,8 +191,8 @@ class Gateway:
         except BaseException:
             watch.close()
             raise
-        if getattr(response, "watch", None) is not watch:
-            watch.close()  # else a stream took it over: it watches the client to the end
+        if not (isinstance(response, RelayResponse) and response.watch is watch):
+            watch.close()  # else the stream took it over: it watches the client to the end
         return response
 
     async def _forward(

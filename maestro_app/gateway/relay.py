@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import anyio
@@ -91,11 +91,6 @@ def content_chars(obj: dict[str, Any]) -> int:
     total = 0
     choices = obj.get("choices")
     if choices:
-        if choices.__class__ is list and len(choices) == 1:  # a chunk's one choice, quickly
-            delta = choices[0].get("delta") if choices[0].__class__ is dict else None
-            if delta and delta.__class__ is dict:
-                text = delta.get("content")
-                return len(text) if text.__class__ is str else 0
         for choice in choices:
             if not isinstance(choice, dict):
                 continue
@@ -249,9 +244,6 @@ class FinalPiece(bytes):
     one write to the client) instead of two."""
 
 
-_RAW_HEADERS: dict[tuple[str | None, tuple[tuple[str, str], ...]], list[tuple[bytes, bytes]]] = {}
-
-
 class RelayResponse(StreamingResponse):
     """A StreamingResponse that always closes its exchange, even if never iterated.
 
@@ -274,17 +266,6 @@ class RelayResponse(StreamingResponse):
         # The request's watch, handed over by the pipeline (it ends with the response), or
         # None for one of its own.
         self.watch = watch
-
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
-        # The same few header sets on every stream: built once each (~3 us).
-        key = (self.media_type, tuple(headers.items()) if headers else ())
-        built = _RAW_HEADERS.get(key)
-        if built is None:
-            super().init_headers(headers)
-            if len(_RAW_HEADERS) < 64:
-                _RAW_HEADERS[key] = list(self.raw_headers)
-        else:
-            self.raw_headers = list(built)
 
     def reframed(
         self, reframe: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]], **kwargs: Any

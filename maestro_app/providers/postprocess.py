@@ -216,16 +216,8 @@ class OpenAIStreamPostprocess(WrappingTransform):
 
     def feed(self, chunk: Chunk) -> list[Chunk]:
         chunks = self._inner.feed(chunk)
-        if len(chunks) == 1:  # `_process` for the usual one chunk of one choice, quicker
-            only = chunks[0]
-            choices = only.get("choices")
-            if choices.__class__ is list and len(choices) == 1 and choices[0].__class__ is dict:
-                delta = choices[0].get("delta")
-                if delta.__class__ is dict:
-                    self._last = only
-                    if self._choice(choices[0], delta) and _says_nothing(only):
-                        return []
-                    return chunks
+        if len(chunks) == 1:  # the usual case: no list to build
+            return chunks if self._keeps(chunks[0]) else []
         return self._process(chunks)
 
     def finish(self) -> list[Chunk]:
@@ -235,21 +227,20 @@ class OpenAIStreamPostprocess(WrappingTransform):
         return out
 
     def _process(self, chunks: list[Chunk]) -> list[Chunk]:
-        out: list[Chunk] = []
-        for chunk in chunks:
-            choices = chunk.get("choices")
-            if not choices or choices.__class__ is not list:
-                out.append(chunk)
-                continue
-            changed = False
-            for choice in choices:
-                delta = choice.get("delta") if choice.__class__ is dict else None
-                if delta.__class__ is dict:
-                    self._last = chunk
-                    changed = self._choice(choice, delta) or changed
-            if not (changed and _says_nothing(chunk)):
-                out.append(chunk)
-        return out
+        return [chunk for chunk in chunks if self._keeps(chunk)]
+
+    def _keeps(self, chunk: Chunk) -> bool:
+        """Post-process `chunk` in place; False when it is left with nothing to say."""
+        choices = chunk.get("choices")
+        if not choices or choices.__class__ is not list:
+            return True
+        changed = False
+        for choice in choices:
+            delta = choice.get("delta") if choice.__class__ is dict else None
+            if delta.__class__ is dict:
+                self._last = chunk
+                changed = self._choice(choice, delta) or changed
+        return not (changed and _says_nothing(chunk))
 
     def _choice(self, choice: dict[str, Any], delta: dict[str, Any]) -> bool:
         """Post-process one choice in place; True when it changed."""
