@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
+import orjson
+
 from maestro_app.providers import bridge
 from maestro_app.providers.anthropic import openai_chat_response_to_anthropic
 from maestro_app.providers.ollama import usage_from_ollama
@@ -28,6 +30,7 @@ from maestro_app.providers.postprocess import (
 )
 from maestro_app.providers.responses import responses_to_chat
 from maestro_app.providers.responses_answer import chat_answer_to_response
+from maestro_app.providers.sse import plain_sse_objects, sse_data
 from maestro_app.providers.stream_to_anthropic import OpenAIChatStreamToAnthropic
 from maestro_app.providers.stream_to_responses import ChatStreamToResponses
 from maestro_app.providers.tokens import context_chars, estimate_tokens
@@ -82,6 +85,43 @@ class OpenAIPassThrough:
 
     def finish(self) -> list[Body]:
         return []
+
+    def whole(self, raw: bytes) -> tuple[bytes, list[Body]] | None:
+        """`feed` for a whole answer in hand, worked on its bytes: (the events for the
+        client, without `[DONE]`; the chunks, for counting) or None to go chunk by chunk.
+
+        One parse checks every chunk and finds the usage; one `replace` renames the model
+        (the relay of a 32-chunk answer in one read: 117 -> 56 µs, `python -m tests.
+        benchmarks.relay_stream`). It applies only where the result is what `feed` would
+        send: plain framing, no error chunk, usage in the last chunk only, and every chunk
+        naming the same model, written the way orjson writes it, once."""
+        plain = plain_sse_objects(raw)
+        if plain is None:
+            return None
+        events, chunks = plain
+        last = chunks[-1]
+        real = last.get("model") if last.__class__ is dict else None
+        for chunk in chunks:
+            if chunk.__class__ is not dict or "error" in chunk or chunk.get("model") != real:
+                return None
+            if chunk.get("usage") and chunk is not last:
+                return None
+        if real is not None:
+            written = b'"model":' + orjson.dumps(real)
+            if events.count(written) != len(chunks):  # each chunk's own, as orjson writes it
+                return None
+            events = events.replace(written, b'"model":' + orjson.dumps(self.model))
+        if last.get("usage"):
+            self.usage = usage_from_openai(last) or self.usage
+            if not self.include_usage:
+                before = events.rfind(b"\n\ndata: {")  # where the last event starts
+                events = events[: before + 2] if before >= 0 else b""
+                if last.get("choices"):
+                    last.pop("usage")
+                    if real is not None:
+                        last["model"] = self.model
+                    events += sse_data(last)
+        return events, chunks
 
 
 class OllamaPassThrough:

@@ -177,6 +177,18 @@ async def relay_stream(
     loads, feed, Malformed = orjson.loads, transform.feed, orjson.JSONDecodeError
     out = bytearray()
     try:
+        if upstream.drained and dialect == "openai" and framing == "sse":
+            # The whole answer is in `first` (usual under load): where the transform can
+            # work on its bytes at once, it does (OpenAI to OpenAI, `OpenAIPassThrough.whole`).
+            whole = getattr(transform, "whole", None)
+            done = whole(first) if whole is not None else None
+            if done is not None:
+                events, parsed = done
+                exchange.usage = transform.usage
+                if exchange.usage is None:  # counted only for an estimate
+                    exchange.output_chars = sum(map(content_chars, parsed))
+                yield FinalPiece(events + SSE_DONE)
+                return
         chunk: bytes | None = first
         while chunk is not None:
             for frame in decoder.feed(chunk):

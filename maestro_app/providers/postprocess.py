@@ -226,6 +226,21 @@ class OpenAIStreamPostprocess(WrappingTransform):
             out.extend(self._flush(self._last))
         return out
 
+    def whole(self, raw: bytes) -> tuple[bytes, list[Chunk]] | None:
+        """The inner transform's `whole` (a whole answer in hand, worked on its bytes) for
+        an answer that post-processing would leave as it is, else None (go chunk by chunk).
+
+        With no `<` anywhere (written as is or escaped, as Go's JSON writes it) no think
+        block or printed tool call can start, and with no `reasoning` field nothing moves:
+        the text passes unchanged. (Chunk by chunk, whitespace that opens the answer is held
+        until the text shows no `<think>` follows; the client's text is the same.)"""
+        whole = getattr(self._inner, "whole", None)
+        if whole is None or self._choices or b"<" in raw or b'"reasoning' in raw:
+            return None
+        if b"\\" in raw and b"\\u003" in raw:
+            return None
+        return whole(raw)  # type: ignore[no-any-return]
+
     def _process(self, chunks: list[Chunk]) -> list[Chunk]:
         return [chunk for chunk in chunks if self._keeps(chunk)]
 

@@ -2,8 +2,12 @@
 NDJSON (Ollama dialect).
 
 Decoders take bytes exactly as they come off the socket — an event or a line may be split
-at any byte — and hand back complete payloads only.
+at any byte — and hand back complete payloads only. `plain_sse_objects` reads a whole
+stream at once when it is written the plain way (what a node sends), for the relay's
+whole-answer path.
 """
+
+from typing import Any
 
 import orjson
 
@@ -26,6 +30,37 @@ def sse_event(obj: dict[str, object]) -> bytes:
 def ndjson_line(obj: object) -> bytes:
     """One NDJSON line carrying `obj`."""
     return orjson.dumps(obj) + b"\n"
+
+
+_BETWEEN_EVENTS = b"}\n\ndata: {"
+
+
+def plain_sse_objects(raw: bytes) -> tuple[bytes, list[Any]] | None:
+    """A whole stream written the plain way — `data: {...}` events of one line each, LF
+    line ends, nothing else but an optional `data: [DONE]` last: (its events without
+    `[DONE]`, the parsed payloads); None for any other framing or a payload that is not
+    one JSON value (`SSEDecoder` takes every framing).
+
+    Under load a node's whole answer often arrives in one read; turning the events into one
+    JSON array (one `replace`) and parsing that once costs less than a decoder step and a
+    parse per event. Raw line feeds only separate events (JSON escapes those inside
+    strings): once the `}`, blank line, `data: {` separators are replaced, a line feed left
+    means some other framing. (Searches of several bytes cost ~0.5 ns per byte here, one
+    byte ~0.03: the checks are single bytes where they can be.)"""
+    if raw.endswith(SSE_DONE):
+        raw = raw[: -len(SSE_DONE)]
+    if not raw.startswith(b"data: {") or not raw.endswith(b"}\n\n") or b"\r" in raw:
+        return None
+    inner = raw[6:-2].replace(_BETWEEN_EVENTS, b"},{")
+    if b"\n" in inner:
+        return None
+    events = (len(raw) - 8 - len(inner)) // (len(_BETWEEN_EVENTS) - 3) + 1
+    try:
+        payloads = orjson.loads(b"[" + inner + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    # Two payloads in one event (`{..},{..}`) would parse as two values: not one each.
+    return (raw, payloads) if len(payloads) == events else None
 
 
 class SSEDecoder:

@@ -89,7 +89,8 @@ def relay(reads: list[bytes], steps: int) -> int:
 class _Answer:
     """What the relay asks of the upstream answer: whether all of it is read; closing it."""
 
-    drained = False
+    def __init__(self, drained: bool) -> None:
+        self.drained = drained
 
     def close(self) -> None:
         return None
@@ -113,7 +114,7 @@ def whole_relay(reads: list[bytes], *, joined: bool) -> int:
     transform = leg_for("openai", "chat", "vllm").stream(DISPLAY, False, BODY)
     pieces = [b"".join(reads)] if joined else reads
     stream = relay_stream(
-        Exchange(_Answer(), on_close=_closed),  # type: ignore[arg-type]
+        Exchange(_Answer(drained=joined), on_close=_closed),  # type: ignore[arg-type]
         _pieces(pieces[1:]),
         pieces[0],
         framing="sse",
