@@ -30,8 +30,9 @@ from collections.abc import Callable
 import orjson
 
 from maestro_app.gateway.legs import leg_for
-from maestro_app.gateway.relay import Exchange, content_chars, relay_stream
+from maestro_app.gateway.relay import content_chars
 from maestro_app.providers.sse import SSEDecoder, sse_data
+from tests.gateway.relay_support import relay_at_once
 
 REAL, DISPLAY = "qwen2.5-coder:7b", "coder"
 BODY = {"model": DISPLAY, "messages": [{"role": "user", "content": "hi"}], "stream": True}
@@ -86,46 +87,11 @@ def relay(reads: list[bytes], steps: int) -> int:
     return sent
 
 
-class _Answer:
-    """What the relay asks of the upstream answer: whether all of it is read; closing it."""
-
-    def __init__(self, drained: bool) -> None:
-        self.drained = drained
-
-    def close(self) -> None:
-        return None
-
-
-async def _closed(_exchange: Exchange) -> None:
-    return None
-
-
-async def _pieces(pieces: list[bytes]):  # type: ignore[no-untyped-def]
-    for piece in pieces:
-        yield piece
-
-
-async def _sent(stream) -> int:  # type: ignore[no-untyped-def]
-    return sum([len(piece) async for piece in stream])
-
-
 def whole_relay(reads: list[bytes], *, joined: bool) -> int:
     """One stream through `relay_stream`, driven without a loop turn (nothing in it waits)."""
     transform = leg_for("openai", "chat", "vllm").stream(DISPLAY, False, BODY)
-    pieces = [b"".join(reads)] if joined else reads
-    stream = relay_stream(
-        Exchange(_Answer(drained=joined), on_close=_closed),  # type: ignore[arg-type]
-        _pieces(pieces[1:]),
-        pieces[0],
-        framing="sse",
-        dialect="openai",
-        transform=transform,
-    )
-    try:
-        _sent(stream).send(None)
-    except StopIteration as done:
-        return int(done.value)
-    raise RuntimeError("the relay waited")
+    pieces, _ = relay_at_once([b"".join(reads)] if joined else reads, transform, drained=joined)
+    return sum(map(len, pieces))
 
 
 def replace_only(reads: list[bytes]) -> int:

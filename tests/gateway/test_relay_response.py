@@ -10,18 +10,9 @@ from typing import Any
 import pytest
 
 from maestro_app.gateway.relay import Exchange, FinalPiece, RelayResponse
+from tests.gateway.relay_support import Answer
 
 pytestmark = pytest.mark.asyncio
-
-
-class Answer:
-    """The upstream answer as the exchange sees it."""
-
-    drained = False
-    closed = False
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class Client:

@@ -8,15 +8,15 @@ tool calls, finish reasons, model names, usage chunks, and what the request reco
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 
 from maestro_app.gateway.legs import leg_for
-from maestro_app.gateway.relay import Exchange, FinalPiece, relay_stream
+from maestro_app.gateway.relay import Exchange, FinalPiece
 from maestro_app.providers.sse import SSE_DONE, SSEDecoder, plain_sse_objects
+from tests.gateway.relay_support import relay_at_once
 
 pytestmark = pytest.mark.asyncio
 
@@ -49,36 +49,13 @@ def answer(*contents: str, usage: bool = True, done: bool = True) -> list[bytes]
     return events
 
 
-class Answer:
-    def __init__(self, drained: bool) -> None:
-        self.drained = drained
-
-    def close(self) -> None:
-        return None
-
-
-async def _recorded(_exchange: Exchange) -> None:
-    return None
-
-
-async def relayed(
+def relayed(
     events: list[bytes], *, whole: bool, include_usage: bool = False, kind: str = "chat"
 ) -> tuple[bytes, Exchange, list[bytes]]:
     """The client's bytes, the exchange (usage, chars) and the messages the relay yielded."""
     transform = leg_for("openai", kind, "vllm").stream(DISPLAY, include_usage, {"model": DISPLAY})
     reads = [b"".join(events)] if whole else events
-    exchange = Exchange(Answer(drained=whole), on_close=_recorded)  # type: ignore[arg-type]
-
-    async def more() -> AsyncIterator[bytes]:
-        for read in reads[1:]:
-            yield read
-
-    pieces = [
-        piece
-        async for piece in relay_stream(
-            exchange, more(), reads[0], framing="sse", dialect="openai", transform=transform
-        )
-    ]
+    pieces, exchange = relay_at_once(reads, transform, drained=whole)
     return b"".join(pieces), exchange, pieces
 
 
@@ -123,8 +100,8 @@ def at_once(events: list[bytes], *, include_usage: bool = False, kind: str = "ch
 
 async def same_either_way(events: list[bytes], **options: Any) -> tuple[dict[str, Any], bytes]:
     """The client's view (equal both ways) and the bytes of the whole relay."""
-    whole_body, whole_exchange, pieces = await relayed(events, whole=True, **options)
-    step_body, step_exchange, _ = await relayed(events, whole=False, **options)
+    whole_body, whole_exchange, pieces = relayed(events, whole=True, **options)
+    step_body, step_exchange, _ = relayed(events, whole=False, **options)
     seen = read_back(whole_body)
     assert seen == read_back(step_body)
     assert whole_exchange.usage == step_exchange.usage
@@ -196,7 +173,7 @@ async def test_usage_reaches_the_client_only_when_asked() -> None:
 
 
 async def test_without_usage_the_text_is_counted_for_the_estimate() -> None:
-    _, exchange, _ = await relayed(answer("Hé, ", "ça va", usage=False), whole=True)
+    _, exchange, _ = relayed(answer("Hé, ", "ça va", usage=False), whole=True)
     assert exchange.usage is None and exchange.output_chars == len("Hé, ça va")
 
 
